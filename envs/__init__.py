@@ -1,0 +1,1 @@
+"""Reference mpe2 environments and their batched TensorFlow ports."""

@@ -1,0 +1,221 @@
+"""The paper's scenarios as mpe2 PettingZoo parallel environments (the reference implementation).
+
+Every experiment of Lowe et al. (2017) maps to one entry of :data:`SCENARIOS`; :func:`make_reference_env`
+builds it with continuous (soft-vector) actions, which is how openai/maddpg fed its Gumbel-softmax samples
+to the 2017 environments. Differences between mpe2 and the 2017 environments that a constructor argument
+or a post-construction tweak can undo are undone here (spread's ``local_ratio``, predator-prey's
+landmark count and PP2 prey speed); the rest (integration order, action sign, per-scenario reward changes)
+is listed in section 6 of the shared PAPER.md and is deliberately left as mpe2 has it.
+
+Naming: ``ScenarioSpec.teams`` uses the *paper's* roles, always with the keys ``"agents"`` and, for
+competitive scenarios, ``"adversaries"``. For predator-prey that is the reverse of mpe2's names: mpe2's
+``adversary_*`` are the paper's cooperating agents (predators) and mpe2's ``agent_0`` is the paper's
+adversary (prey).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+# Spread's per-agent reward weighting, keyed by N. mpe2 gives agent i
+#     r_i = -(1 - lr) * D - lr * c_i,
+# with D = sum over landmarks of the distance to the nearest agent and c_i = number of other agents
+# touching i. The 2017 env gave every agent the shared reward
+#     R = sum_j (-D - (1 + c_j)) = -N * D - N - 2 * P          (P = touching pairs; "1 +" is self-collision)
+# The part of R that agent i's own action changes is -N * D - 2 * c_i (the -N is constant, and collisions
+# between other agents are driven by their actions, which MADDPG's critic receives as inputs). r_i is
+# proportional to that iff (1 - lr) / lr = N / 2, i.e. lr = 2 / (N + 2): 0.4 for N=3, 0.25 for N=6,
+# and then R = (N + 2) * r_i + (terms agent i does not control). The alternatives are further off:
+# lr = 0 drops collisions (which Table 2 reports); mpe2's default 0.5 weighs distance:collision 1:1
+# instead of 3:2 (N=3) or 3:1 (N=6). What stays different: mpe2 rewards are 1/(N+2) of the 2017 scale,
+# and agent i no longer pays for collisions between two other agents.
+SPREAD_LOCAL_RATIO: dict[int, float] = {n: 2.0 / (n + 2) for n in (3, 6)}
+
+
+@dataclasses.dataclass(frozen=True)
+class ScenarioSpec:
+    """How to build one paper scenario on mpe2.
+
+    Attributes:
+        name: Key in :data:`SCENARIOS`.
+        module: mpe2 module name, e.g. ``"simple_spread_v3"``.
+        kwargs: Scenario-specific mpe2 constructor arguments (never max_cycles, render_mode,
+            continuous_actions, dynamic_rescaling or benchmark_data; the factory sets those).
+        agents: Agent names in mpe2 order (the order of observations, actions and rewards).
+        teams: Paper role -> agent names; ``"agents"`` and, if competitive, ``"adversaries"``.
+        description: One line saying what the paper calls each agent.
+        prey_max_speed: If set, the ``max_speed`` given to every mpe2 good agent after construction
+            (predator-prey PP2). mpe2 sets max_speed only in ``make_world``, so it survives reset.
+    """
+
+    name: str
+    module: str
+    kwargs: dict[str, Any]
+    agents: tuple[str, ...]
+    teams: dict[str, tuple[str, ...]]
+    description: str
+    prey_max_speed: float | None = None
+
+
+def _spread(n: int) -> ScenarioSpec:
+    names = tuple(f"agent_{i}" for i in range(n))
+    return ScenarioSpec(
+        name=f"spread_n{n}",
+        module="simple_spread_v3",
+        kwargs={"N": n, "local_ratio": SPREAD_LOCAL_RATIO[n]},
+        agents=names,
+        teams={"agents": names},
+        description=f"Cooperative navigation: {n} agents agent_0..{n - 1} (the paper's agents) cover {n} "
+        "landmarks while avoiding collisions.",
+    )
+
+
+def _adversary(n: int) -> ScenarioSpec:
+    good = tuple(f"agent_{i}" for i in range(n))
+    return ScenarioSpec(
+        name=f"adversary_n{n}",
+        module="simple_adversary_v3",
+        kwargs={"N": n},
+        agents=("adversary_0",) + good,
+        teams={"agents": good, "adversaries": ("adversary_0",)},
+        description=f"Physical deception: agent_0..{n - 1} (the paper's cooperating agents, know the target "
+        f"among {n} landmarks) vs adversary_0 (the paper's adversary, must infer it).",
+    )
+
+
+def _tag(variant: str, prey_max_speed: float | None) -> ScenarioSpec:
+    predators = ("adversary_0", "adversary_1", "adversary_2")
+    speed = "mpe2 default prey speed (1.3 vs 1.0)" if prey_max_speed is None else (
+        f"prey max_speed {prey_max_speed}"
+    )
+    return ScenarioSpec(
+        name=f"tag_{variant.lower()}",
+        module="simple_tag_v3",
+        # The paper's Table 3 has N = L = 3; mpe2's default is 2 obstacles.
+        kwargs={"num_good": 1, "num_adversaries": 3, "num_obstacles": 3},
+        agents=predators + ("agent_0",),
+        teams={"agents": predators, "adversaries": ("agent_0",)},
+        description=f"Predator-prey {variant}: mpe2 adversary_0..2 are the paper's agents (predators), mpe2 "
+        f"agent_0 is the paper's adversary (prey); 3 obstacles; {speed}.",
+        prey_max_speed=prey_max_speed,
+    )
+
+
+SCENARIOS: dict[str, ScenarioSpec] = {
+    spec.name: spec
+    for spec in (
+        ScenarioSpec(
+            name="speaker_listener",
+            module="simple_speaker_listener_v4",
+            kwargs={},
+            agents=("speaker_0", "listener_0"),
+            teams={"agents": ("speaker_0", "listener_0")},
+            description="Cooperative communication: speaker_0 (the paper's speaker, immobile, says 3 values) "
+            "guides listener_0 (the paper's listener, moves, silent) to the target of 3 landmarks.",
+        ),
+        _spread(3),
+        _spread(6),
+        ScenarioSpec(
+            name="push",
+            module="simple_push_v3",
+            kwargs={},
+            agents=("adversary_0", "agent_0"),
+            teams={"agents": ("agent_0",), "adversaries": ("adversary_0",)},
+            description="Keep-away: agent_0 (the paper's agent, knows the target landmark) vs adversary_0 "
+            "(the paper's adversary, pushes it away from a target it must infer).",
+        ),
+        _adversary(2),
+        _adversary(4),
+        _tag("PP1", None),
+        _tag("PP2", 2.0),
+        ScenarioSpec(
+            name="crypto",
+            module="simple_crypto_v3",
+            kwargs={},
+            agents=("eve_0", "bob_0", "alice_0"),
+            teams={"agents": ("alice_0", "bob_0"), "adversaries": ("eve_0",)},
+            description="Covert communication: alice_0 (the paper's Alice, speaker) sends bob_0 (the paper's "
+            "Bob) a message encrypted with their shared key; eve_0 (the paper's Eve, adversary) also tries "
+            "to decode it; all immobile.",
+        ),
+    )
+}
+
+
+def scenario_names() -> list[str]:
+    """Returns the keys of :data:`SCENARIOS` in definition order."""
+    return list(SCENARIOS)
+
+
+def make_reference_env(
+    name: str,
+    *,
+    max_cycles: int = 25,
+    render_mode: str | None = None,
+    benchmark_data: bool = False,
+):
+    """Builds the mpe2 parallel environment for one paper scenario.
+
+    Actions are continuous (``Box(0, 1)`` soft vectors; pass them through :func:`to_env_actions`).
+    ``dynamic_rescaling=True`` because it only affects rendering: the camera zooms to fit the
+    entities, and with rescaling the drawn radii zoom with it, so contacts look like contacts;
+    without it circles keep their pixel size while distances shrink on screen.
+
+    Call ``reset(seed=...)`` before use: the constructor already ran one *unseeded* reset.
+
+    Args:
+        name: A key of :data:`SCENARIOS`.
+        max_cycles: Steps per episode; the env truncates (never terminates) after this many.
+        render_mode: ``None``, ``"human"`` or ``"rgb_array"``.
+        benchmark_data: If True, each step's infos carry mpe2's per-agent ``"benchmark_data"``.
+
+    Returns:
+        A PettingZoo ``ParallelEnv`` whose ``possible_agents`` equal ``SCENARIOS[name].agents``.
+
+    Raises:
+        ValueError: If ``name`` is not a known scenario.
+        RuntimeError: If mpe2's agent order differs from the spec's.
+    """
+    spec = SCENARIOS.get(name)
+    if spec is None:
+        raise ValueError(f"Unknown scenario {name!r}; valid names: {', '.join(SCENARIOS)}")
+    module = importlib.import_module(f"mpe2.{spec.module}")
+    env = module.parallel_env(
+        **spec.kwargs,
+        max_cycles=max_cycles,
+        continuous_actions=True,
+        render_mode=render_mode,
+        dynamic_rescaling=True,
+        benchmark_data=benchmark_data,
+    )
+    if tuple(env.possible_agents) != spec.agents:
+        raise RuntimeError(
+            f"mpe2 {spec.module} agents {env.possible_agents} differ from the spec's {spec.agents}"
+        )
+    if spec.prey_max_speed is not None:
+        # simple_tag sets max_speed in make_world only (reset_world touches it just in curriculum mode,
+        # which is off), so the change holds for every later reset.
+        for agent in env.unwrapped.world.agents:
+            if not agent.adversary:
+                agent.max_speed = spec.prey_max_speed
+    return env
+
+
+def to_env_actions(actions: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Converts per-agent soft action vectors to what mpe2 accepts without complaint.
+
+    mpe2's ``Box(0, 1)`` spaces are float32, and PettingZoo's clip wrapper logs an out-of-bounds
+    warning (then clips) for any action the space does not contain, float64 included.
+
+    Args:
+        actions: Agent name -> action vector (numpy array, list, or tensor); values are not clipped.
+
+    Returns:
+        Agent name -> contiguous float32 numpy array.
+    """
+    return {agent: np.ascontiguousarray(a, dtype=np.float32) for agent, a in actions.items()}

@@ -1,0 +1,100 @@
+"""Every setting of a training run, each with its source: the paper, the openai/maddpg code, or our choice.
+
+The defaults are the reference code's behaviour (shared/PAPER.md section 2). A deviation is a field whose
+default differs from the reference, and is listed in the README's "deviations from the paper".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+CRITIC_KINDS = ("maddpg", "ddpg")
+
+
+def _field(default, source: str, help_text: str):
+    return dataclasses.field(default=default, metadata={"source": source, "help": help_text})
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """One training run: a scenario, one critic kind per agent, and P seeds stacked on the population axis."""
+
+    experiment: str = _field("cooperative_communication", "ours", "results/<experiment>/ folder name")
+    scenario: str = _field("speaker_listener", "paper", "batched scenario to train on")
+    algorithm: str = _field("maddpg", "ours", "label of the pairing, e.g. maddpg, ddpg, maddpg_vs_ddpg")
+    critic_kinds: tuple = _field(("maddpg", "maddpg"), "paper", "per agent: maddpg (all obs+actions) or ddpg (own)")
+    seeds: tuple = _field(tuple(range(10)), "paper", "one population member per seed (10 for CC)")
+    episodes: int = _field(25_000, "paper", "training episodes per seed")
+    episode_length: int = _field(25, "paper", "steps per episode; episodes are never ended early")
+    num_envs: int = _field(100, "ours", "B parallel envs per seed; 100 keeps one update per env step")
+    hidden_units: int = _field(64, "paper", "units in each of the two ReLU hidden layers")
+    learning_rate: float = _field(0.01, "paper", "Adam learning rate, actor and critic")
+    adam_epsilon: float = _field(1e-8, "openai code", "Adam epsilon (TF1's default; Keras' is 1e-7)")
+    gamma: float = _field(0.95, "paper", "discount factor")
+    tau: float = _field(0.01, "paper", "soft target update rate")
+    batch_size: int = _field(1024, "paper", "transitions per update batch")
+    buffer_capacity: int = _field(1_000_000, "paper", "replay capacity per seed (allocated: min(this, run length))")
+    update_every: int = _field(100, "paper", "one update of every agent per this many transitions added")
+    warmup_transitions: int = _field(25_600, "openai code", "no update before the buffer holds this many")
+    grad_clip_norm: float = _field(0.5, "openai code", "clip each variable's gradient to this norm")
+    logit_penalty: float = _field(1e-3, "openai code", "actor loss += this * mean(logits^2)")
+    gumbel_temperature: float = _field(1.0, "openai code", "relaxed Gumbel-softmax temperature")
+    copy_targets_at_start: bool = _field(False, "openai code", "copy online weights into targets at start")
+    log_every_episodes: int = _field(1000, "openai code", "log the mean of the last this many episodes")
+    checkpoint_every_episodes: int = _field(5000, "ours", "save a resumable checkpoint this often")
+    eval_episodes: int = _field(1000, "paper", "evaluation episodes per seed on the reference mpe2 env")
+    jit_compile: bool = _field(False, "ours", "compile the training iteration with XLA")
+
+    def __post_init__(self):
+        problems = []
+        for name in ("episodes", "episode_length", "num_envs", "hidden_units", "batch_size", "buffer_capacity",
+                     "update_every", "log_every_episodes", "checkpoint_every_episodes", "eval_episodes"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("learning_rate", "gumbel_temperature", "adam_epsilon"):
+            if not getattr(self, name) > 0:
+                problems.append(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0.0 <= self.gamma <= 1.0:
+            problems.append(f"gamma must lie in [0, 1], got {self.gamma}")
+        if not 0.0 < self.tau <= 1.0:
+            problems.append(f"tau must lie in (0, 1], got {self.tau}")
+        if self.warmup_transitions < 0:
+            problems.append(f"warmup_transitions must be >= 0, got {self.warmup_transitions}")
+        if not self.seeds:
+            problems.append("at least one seed is needed")
+        if len(set(self.seeds)) != len(self.seeds):
+            problems.append(f"seeds must be distinct, got {self.seeds}")
+        unknown = [k for k in self.critic_kinds if k not in CRITIC_KINDS]
+        if unknown:
+            problems.append(f"unknown critic kind {unknown[0]!r}; choose from {', '.join(CRITIC_KINDS)}")
+        if self.episodes % self.num_envs:
+            problems.append(f"episodes ({self.episodes}) must be a multiple of num_envs ({self.num_envs})")
+        if self.log_every_episodes % self.num_envs:
+            problems.append(f"log_every_episodes ({self.log_every_episodes}) must be a multiple of num_envs")
+        if self.checkpoint_every_episodes % self.log_every_episodes:
+            problems.append("checkpoint_every_episodes must be a multiple of log_every_episodes (resume keeps whole windows)")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @property
+    def population(self) -> int:
+        return len(self.seeds)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "TrainConfig":
+        """Inverse of to_json."""
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**kwargs)
+
+    def differences(self, other: "TrainConfig") -> list[str]:
+        """Names of the fields whose values differ."""
+        return [f.name for f in dataclasses.fields(self) if getattr(self, f.name) != getattr(other, f.name)]
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=True)

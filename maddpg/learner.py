@@ -1,0 +1,165 @@
+"""The MADDPG / DDPG learner: decentralised actors, one critic per agent, updated as openai/maddpg does.
+
+Read top to bottom, `Learner.update_agent` is the algorithm (reference: maddpg/trainer/maddpg.py, `update`):
+
+    y        = r_i + gamma * Q'_i(x', a'_1..a'_N),          a'_j ~ GumbelSoftmax(mu'_j(o'_j))
+    L_critic = mean (Q_i(x, a_1..a_N) - y)^2
+    L_actor  = -mean Q_i(x, a_1..a_i~GumbelSoftmax(mu_i(o_i))..a_N) + 1e-3 * mean(logits_i^2)
+    targets <- (1 - tau) * targets + tau * online
+
+where x is every agent's observation for a `maddpg` critic and only o_i for a `ddpg` critic (and likewise
+for the actions). Agents are updated one after another, each on its own freshly sampled batch, and each
+agent's target networks move right after its own update, exactly in the reference order.
+
+Everything carries a leading population axis P; losses are summed over P (each member's own mean), so each
+member's gradient is the gradient of its own loss and per-member Adam states stay independent.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import keras
+import tensorflow as tf
+
+from maddpg.config import TrainConfig
+from maddpg.gumbel import gumbel_softmax
+from maddpg.networks import PopulationMLP, build_network
+from maddpg.population_random import PopulationRandom
+from maddpg.replay import ReplayBuffer
+
+
+def clip_by_member_norm(gradient: tf.Tensor, clip_norm: float) -> tf.Tensor:
+    """tf.clip_by_norm applied to each population member's slice of a [P, ...] gradient separately."""
+    reduce_axes = list(range(1, len(gradient.shape)))
+    norm = tf.sqrt(tf.reduce_sum(tf.square(gradient), axis=reduce_axes, keepdims=True))  # [P, 1, ...]
+    return gradient * clip_norm / tf.maximum(norm, clip_norm)
+
+
+def soft_update(target_variables, online_variables, tau: float) -> None:
+    """target <- (1 - tau) * target + tau * online, variable by variable."""
+    for target, online in zip(target_variables, online_variables):
+        target.assign((1.0 - tau) * target + tau * online)
+
+
+def critic_input(kind: str, agent: int, observations: Sequence[tf.Tensor], actions: Sequence[tf.Tensor]):
+    """[P, batch, in]: all observations then all actions (maddpg), or the agent's own (ddpg), as the reference."""
+    if kind == "maddpg":
+        return tf.concat(list(observations) + list(actions), axis=-1)
+    return tf.concat([observations[agent], actions[agent]], axis=-1)
+
+
+class Learner(tf.Module):
+    """Actors, critics, their targets and optimizers for every agent of P populations."""
+
+    def __init__(self, config: TrainConfig, observation_sizes: Sequence[int], action_sizes: Sequence[int]):
+        super().__init__(name="learner")
+        if len(config.critic_kinds) != len(observation_sizes):
+            raise ValueError(
+                f"{len(config.critic_kinds)} critic kinds given for a scenario with {len(observation_sizes)} agents"
+            )
+        self.config = config
+        self.observation_sizes = tuple(observation_sizes)
+        self.action_sizes = tuple(action_sizes)
+        seeds, units = config.seeds, config.hidden_units
+        self.actors, self.target_actors, self.critics, self.target_critics = [], [], [], []
+        self.actor_optimizers, self.critic_optimizers = [], []
+        for i, (obs_size, act_size, kind) in enumerate(zip(observation_sizes, action_sizes, config.critic_kinds)):
+            critic_size = sum(observation_sizes) + sum(action_sizes) if kind == "maddpg" else obs_size + act_size
+            self.actors.append(build_network(PopulationMLP(seeds, units, act_size, f"actor_{i}"), obs_size))
+            self.target_actors.append(
+                build_network(PopulationMLP(seeds, units, act_size, f"target_actor_{i}"), obs_size)
+            )
+            self.critics.append(build_network(PopulationMLP(seeds, units, 1, f"critic_{i}"), critic_size))
+            self.target_critics.append(
+                build_network(PopulationMLP(seeds, units, 1, f"target_critic_{i}"), critic_size)
+            )
+            for online, target in ((self.actors[i], self.target_actors[i]), (self.critics[i], self.target_critics[i])):
+                if config.copy_targets_at_start:
+                    soft_update(target.trainable_variables, online.trainable_variables, 1.0)
+            self.actor_optimizers.append(self._optimizer(self.actors[i], f"actor_adam_{i}"))
+            self.critic_optimizers.append(self._optimizer(self.critics[i], f"critic_adam_{i}"))
+
+    def _optimizer(self, network: keras.Model, name: str) -> keras.optimizers.Optimizer:
+        optimizer = keras.optimizers.Adam(self.config.learning_rate, epsilon=self.config.adam_epsilon, name=name)
+        optimizer.build(network.trainable_variables)  # build now so a checkpoint can restore its slots
+        return optimizer
+
+    def act(self, observations: Sequence[tf.Tensor], rng: PopulationRandom, target: bool = False):
+        """Sampled soft actions of every agent.
+
+        Args:
+            observations: per agent [P, B, O_i].
+            rng: the population's random source.
+            target: use the target actors.
+
+        Returns:
+            per agent [P, B, A_i] relaxed one-hot actions.
+        """
+        actors = self.target_actors if target else self.actors
+        actions = []
+        for actor, obs in zip(actors, observations):
+            logits = actor(obs)  # [P, B, A_i]
+            noise = rng.uniform(tf.shape(logits)[1:], dtype=logits.dtype)
+            actions.append(gumbel_softmax(logits, noise, self.config.gumbel_temperature))
+        return actions
+
+    def update_agent(self, agent: int, buffer: ReplayBuffer, rng: PopulationRandom):
+        """One critic step, one actor step and one soft target update of one agent.
+
+        Returns:
+            (critic_loss [P], actor_loss [P]) each member's own loss.
+        """
+        config = self.config
+        kind = config.critic_kinds[agent]
+        indices = rng.integers([config.batch_size], buffer.size)  # [P, batch]
+        observations, actions, rewards, next_observations = buffer.sample(indices)
+
+        # Critic target from every agent's target actor on the next observations.
+        target_actions = self.act(next_observations, rng, target=True)
+        target_q = self.target_critics[agent](critic_input(kind, agent, next_observations, target_actions))
+        target = rewards[..., agent : agent + 1] + config.gamma * target_q  # [P, batch, 1]
+
+        critic = self.critics[agent]
+        with tf.GradientTape() as tape:
+            q = critic(critic_input(kind, agent, observations, actions))  # [P, batch, 1]
+            critic_member_loss = tf.reduce_mean(tf.square(q - target), axis=[1, 2])  # [P]
+            critic_loss = tf.reduce_sum(critic_member_loss)
+        self._apply(self.critic_optimizers[agent], tape.gradient(critic_loss, critic.trainable_variables), critic)
+
+        actor = self.actors[agent]
+        with tf.GradientTape() as tape:
+            logits = actor(observations[agent])  # [P, batch, A_i]
+            noise = rng.uniform(tf.shape(logits)[1:], dtype=logits.dtype)
+            policy_actions = list(actions)
+            policy_actions[agent] = gumbel_softmax(logits, noise, config.gumbel_temperature)
+            q = critic(critic_input(kind, agent, observations, policy_actions))
+            logit_penalty = tf.reduce_mean(tf.square(logits), axis=[1, 2])  # [P]
+            actor_member_loss = -tf.reduce_mean(q, axis=[1, 2]) + config.logit_penalty * logit_penalty  # [P]
+            actor_loss = tf.reduce_sum(actor_member_loss)
+        self._apply(self.actor_optimizers[agent], tape.gradient(actor_loss, actor.trainable_variables), actor)
+
+        soft_update(self.target_actors[agent].trainable_variables, actor.trainable_variables, config.tau)
+        soft_update(self.target_critics[agent].trainable_variables, critic.trainable_variables, config.tau)
+        return critic_member_loss, actor_member_loss
+
+    def update(self, buffer: ReplayBuffer, rng: PopulationRandom):
+        """Updates every agent in order. Returns (critic_losses [P, N], actor_losses [P, N])."""
+        critic_losses, actor_losses = [], []
+        for agent in range(len(self.actors)):
+            critic_loss, actor_loss = self.update_agent(agent, buffer, rng)
+            critic_losses.append(critic_loss)
+            actor_losses.append(actor_loss)
+        return tf.stack(critic_losses, axis=-1), tf.stack(actor_losses, axis=-1)
+
+    def _apply(self, optimizer, gradients, network) -> None:
+        clipped = [clip_by_member_norm(g, self.config.grad_clip_norm) for g in gradients]
+        optimizer.apply_gradients(zip(clipped, network.trainable_variables))
+
+
+def actor_weights(learner: Learner):
+    """Per agent, the actor's layers as numpy [(kernel [P, in, out], bias [P, out]), ...] (for evaluation)."""
+    return [
+        [(layer.kernel.numpy(), layer.bias.numpy()) for layer in actor.hidden + [actor.out]]
+        for actor in learner.actors
+    ]

@@ -1,0 +1,101 @@
+"""Replay ring buffer held in tf.Variables, one independent buffer per population member.
+
+Each field is stored flat as [P * C, width] (member p owns rows p*C .. p*C+C-1) so that writes are sparse
+scatters and reads are sparse gathers: the graph never reads a whole buffer densely, which would copy it.
+All members receive B transitions per environment step, so one shared write pointer serves them all.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import tensorflow as tf
+
+
+class ReplayBuffer(tf.Module):
+    """Transitions (obs_i, act_i, rew_i, next_obs_i) for every agent i of P populations.
+
+    Episodes only ever end by truncation, so (as in the reference code) no done flag is stored and every
+    target bootstraps.
+    """
+
+    def __init__(
+        self,
+        population: int,
+        capacity: int,
+        observation_sizes: Sequence[int],
+        action_sizes: Sequence[int],
+        write_block: int,
+        dtype=tf.float32,
+        name: str = "replay",
+    ):
+        """Args:
+        population: P.
+        capacity: C transitions per member; rounded down to a multiple of write_block so a block never wraps.
+        observation_sizes, action_sizes: per agent.
+        write_block: B, the transitions each member adds per environment step.
+        """
+        super().__init__(name=name)
+        if capacity < write_block:
+            raise ValueError(f"replay capacity {capacity} is smaller than one step of {write_block} envs")
+        self.population = population
+        self.capacity = capacity - capacity % write_block
+        self.write_block = write_block
+        rows = population * self.capacity
+
+        def field(width, label):
+            return tf.Variable(tf.zeros([rows, width], dtype), trainable=False, name=label)
+
+        self.observations = [field(o, f"obs_{i}") for i, o in enumerate(observation_sizes)]
+        self.actions = [field(a, f"act_{i}") for i, a in enumerate(action_sizes)]
+        self.next_observations = [field(o, f"next_obs_{i}") for i, o in enumerate(observation_sizes)]
+        self.rewards = field(len(observation_sizes), "rewards")
+        self.size = tf.Variable(0, dtype=tf.int32, trainable=False, name="size")
+        self.pointer = tf.Variable(0, dtype=tf.int32, trainable=False, name="pointer")
+        self._member_offsets = tf.range(population, dtype=tf.int32)[:, None] * self.capacity  # [P, 1]
+
+    def add(self, observations, actions, rewards, next_observations) -> None:
+        """Appends one environment step of every member.
+
+        Args:
+            observations, next_observations: per agent [P, B, O_i].
+            actions: per agent [P, B, A_i].
+            rewards: [P, B, N].
+        """
+        rows = tf.reshape(self._member_offsets + self.pointer + tf.range(self.write_block)[None, :], [-1])  # [P*B]
+
+        def write(variable, values):
+            flat = tf.reshape(values, [-1, variable.shape[-1]])  # [P*B, width]
+            variable.scatter_update(tf.IndexedSlices(flat, rows))
+
+        for variable, values in zip(self.observations, observations):
+            write(variable, values)
+        for variable, values in zip(self.actions, actions):
+            write(variable, values)
+        for variable, values in zip(self.next_observations, next_observations):
+            write(variable, values)
+        write(self.rewards, rewards)
+        self.pointer.assign((self.pointer + self.write_block) % self.capacity)
+        self.size.assign(tf.minimum(self.size + self.write_block, self.capacity))
+
+    def sample(self, indices: tf.Tensor):
+        """Gathers a batch at per-member indices.
+
+        Args:
+            indices: [P, batch] int32 in [0, size).
+
+        Returns:
+            (observations, actions, rewards, next_observations): per agent [P, batch, O_i] / [P, batch, A_i],
+            rewards [P, batch, N].
+        """
+        rows = self._member_offsets + indices  # [P, batch]
+
+        def read(variable):
+            return variable.sparse_read(rows)  # [P, batch, width]
+
+        return (
+            [read(v) for v in self.observations],
+            [read(v) for v in self.actions],
+            read(self.rewards),
+            [read(v) for v in self.next_observations],
+        )

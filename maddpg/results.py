@@ -1,0 +1,142 @@
+"""The on-disk layout of one run: results/<experiment>/<run_id>/{config.json, meta.json, metrics.csv, ...}.
+
+metrics.csv (training, appended as it goes) and evaluation.csv (reference-env evaluation) share one schema,
+one row per value: experiment, scenario, algorithm, role, seed, episode, env_step, metric, value.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from maddpg.config import TrainConfig
+
+COLUMNS = ("experiment", "scenario", "algorithm", "role", "seed", "episode", "env_step", "metric", "value")
+CONFIG_FILE, META_FILE, METRICS_FILE, EVALUATION_FILE = "config.json", "meta.json", "metrics.csv", "evaluation.csv"
+CHECKPOINT_DIR, TENSORBOARD_DIR = "checkpoints", "tensorboard"
+
+
+class UsageError(Exception):
+    """Bad input a user can fix; the command line prints it on one line and exits with code 2."""
+
+
+def prepare_run_dir(run_dir: Path, config: TrainConfig) -> bool:
+    """Creates run_dir with config.json, or checks that an existing one was made with the same config.
+
+    Returns:
+        True if the directory already existed (a resume).
+
+    Raises:
+        UsageError: run_dir holds a run made with another config (nothing in it is touched).
+    """
+    config_path = run_dir / CONFIG_FILE
+    if config_path.exists():
+        try:
+            existing = TrainConfig.from_json(json.loads(config_path.read_text()))
+        except (TypeError, ValueError) as error:
+            raise UsageError(f"{config_path} is not a config this version can read ({error}); use another --run_id")
+        differences = existing.differences(config)
+        if differences:
+            raise UsageError(
+                f"{run_dir} was made with another config (differs in: {', '.join(differences)}); "
+                "pass another --run_id or remove that folder"
+            )
+        return True
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise UsageError(f"{run_dir} exists and is not a run folder; pass another --run_id")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _write_json_atomically(config_path, config.to_json())
+    return False
+
+
+def _write_json_atomically(path: Path, data) -> None:
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(temporary, path)
+
+
+def read_meta(run_dir: Path) -> dict:
+    path = run_dir / META_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def update_meta(run_dir: Path, **fields) -> dict:
+    """Merges fields into meta.json (creating it with provenance on first use) and returns the result."""
+    meta = read_meta(run_dir) or provenance()
+    meta.update(fields)
+    _write_json_atomically(run_dir / META_FILE, meta)
+    return meta
+
+
+def provenance() -> dict:
+    """Git commit, package versions and device of this process."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    versions = {}
+    for package in ("tensorflow", "keras", "numpy", "mpe2", "pettingzoo", "pandas", "scipy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "git_commit": git("rev-parse", "HEAD") or "unknown",
+        "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "packages": versions,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "device": f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",
+        "created_at": now(),
+    }
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+class MetricsWriter:
+    """Appends rows to a CSV with the shared schema, flushing each batch so a killed run loses nothing written."""
+
+    def __init__(self, path: Path, config: TrainConfig):
+        self.path = path
+        self.config = config
+        if not path.exists():
+            with path.open("w", newline="") as handle:
+                csv.writer(handle).writerow(COLUMNS)
+
+    def write(self, rows: Iterable[Mapping]) -> None:
+        """Each row: role, seed, episode, metric, value (experiment, scenario, algorithm, env_step are filled in)."""
+        config = self.config
+        with self.path.open("a", newline="") as handle:
+            writer = csv.writer(handle)
+            for row in rows:
+                writer.writerow([
+                    config.experiment, config.scenario, config.algorithm, row["role"], row["seed"],
+                    row["episode"], row["episode"] * config.episode_length, row["metric"], repr(float(row["value"])),
+                ])
+
+    def truncate_after(self, episode: int) -> None:
+        """Drops rows logged after `episode` (written after the checkpoint a resume starts from)."""
+        if not self.path.exists():
+            return
+        with self.path.open(newline="") as handle:
+            rows = list(csv.reader(handle))
+        kept = [rows[0]] + [r for r in rows[1:] if int(r[COLUMNS.index("episode")]) <= episode]
+        if len(kept) != len(rows):
+            temporary = self.path.with_suffix(".csv.tmp")
+            with temporary.open("w", newline="") as handle:
+                csv.writer(handle).writerows(kept)
+            os.replace(temporary, self.path)

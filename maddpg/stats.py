@@ -1,0 +1,34 @@
+"""Seed-level aggregation: mean and a bootstrap confidence interval with a fixed random state."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+RESAMPLES = 10_000
+RANDOM_STATE = 0
+
+
+def mean_and_ci(values: Sequence[float], confidence: float = CONFIDENCE, seed: int = RANDOM_STATE):
+    """Mean over seeds and its percentile-bootstrap confidence interval (scipy.stats.bootstrap).
+
+    Percentile rather than BCa: BCa's jackknife is unstable at 3-10 seeds and fails on tied values.
+
+    Returns:
+        (mean, low, high, n); low and high are NaN for a single seed, and equal the mean when all values tie.
+    """
+    data = np.asarray(values, dtype=float)
+    n = int(data.size)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    mean = float(data.mean())
+    if n == 1:
+        return mean, float("nan"), float("nan"), 1
+    if np.ptp(data) == 0:
+        return mean, mean, mean, n
+    result = stats.bootstrap((data,), np.mean, confidence_level=confidence, n_resamples=RESAMPLES,
+                             method="percentile", random_state=np.random.default_rng(seed))
+    return mean, float(result.confidence_interval.low), float(result.confidence_interval.high), n

@@ -1,0 +1,1 @@
+"""One script per paper experiment, plus the shared runner they are thin wrappers around."""

@@ -1,0 +1,215 @@
+"""What every experiment script shares: flags, train + evaluate each pairing, and the paper table.
+
+A script declares an `Experiment` (scenario, pairings, defaults, smoke settings, table) and calls `main`.
+Each pairing trains all its seeds stacked on the population axis in one run folder,
+results/<experiment>/<run_id>/, which a rerun of the same command resumes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+from absl import app, flags
+
+from maddpg import results
+from maddpg.results import UsageError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Settings of --smoke: the same code path in seconds (tiny budgets, small batches, no XLA compile).
+SMOKE_OVERRIDES = dict(
+    episodes=200, num_envs=50, batch_size=64, warmup_transitions=500, hidden_units=16,
+    log_every_episodes=100, checkpoint_every_episodes=100, eval_episodes=4, jit_compile=False,
+)
+SMOKE_SEEDS = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """A paper experiment: which scenario, which pairings (name -> critic kind per agent), how to tabulate."""
+
+    name: str
+    scenario: str
+    pairings: Mapping[str, tuple[str, ...]]
+    default_pairings: tuple[str, ...]
+    default_seeds: int
+    default_episodes: int
+    make_table: Callable[[dict[str, dict[int, dict[str, float]]]], tuple[str, list[dict]]]
+    table_name: str
+    hidden_units: int = 64
+
+
+def define_flags(experiment: Experiment) -> None:
+    """The flags every experiment script accepts (each one's --help says what it does)."""
+    flags.DEFINE_list("pairings", list(experiment.default_pairings),
+                      f"pairings to run, from: {', '.join(experiment.pairings)}")
+    flags.DEFINE_integer("seeds", experiment.default_seeds, "number of seeds (stacked on the population axis)")
+    flags.DEFINE_integer("first_seed", 0, "seeds are first_seed .. first_seed + seeds - 1")
+    flags.DEFINE_integer("episodes", experiment.default_episodes, "training episodes per seed")
+    flags.DEFINE_integer("num_envs", 100, "parallel envs per seed (100 = one update per env step, as the paper)")
+    flags.DEFINE_integer("eval_episodes", 1000, "evaluation episodes per seed on mpe2")
+    flags.DEFINE_boolean("smoke", False, "tiny run of the same code path, in seconds (written under smoke_* names)")
+    flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "where results/<experiment>/<run_id>/ go")
+    flags.DEFINE_string("run_id", None, "run folder name (default: <pairing>_s<first>-<last>_ep<episodes>); "
+                        "with several pairings, the pairing name is prefixed")
+    flags.DEFINE_boolean("jit_compile", True, "compile each training iteration with XLA (about 2x faster here)")
+    flags.DEFINE_boolean("eager", False, "run the training step eagerly, for debugging (slow)")
+    flags.DEFINE_boolean("progress", True, "show a progress bar")
+    flags.DEFINE_integer("eval_workers", 0, "evaluation worker processes (0: one per CPU core)")
+
+
+def _parse_flags(argv):
+    """absl's parser, but a bad flag is a one-line error with exit code 2 (as every other bad input)."""
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+def build_configs(experiment: Experiment, options) -> list[tuple[str, "TrainConfig", Path]]:
+    """(pairing, config, run_dir) for each requested pairing; UsageError on bad values."""
+    from maddpg.config import TrainConfig
+
+    unknown = [p for p in options.pairings if p not in experiment.pairings]
+    if unknown:
+        raise UsageError(f"unknown pairing {unknown[0]!r}; choose from {', '.join(experiment.pairings)}")
+    if options.seeds <= 0:
+        raise UsageError(f"--seeds must be positive, got {options.seeds}")
+    if options.first_seed < 0:
+        raise UsageError(f"--first_seed must be >= 0, got {options.first_seed}")
+    seeds = tuple(range(options.first_seed, options.first_seed + options.seeds))
+    fields = dict(episodes=options.episodes, num_envs=options.num_envs, eval_episodes=options.eval_episodes,
+                  jit_compile=options.jit_compile, hidden_units=experiment.hidden_units)
+    if options.smoke:
+        fields.update(SMOKE_OVERRIDES)
+        seeds = seeds[:SMOKE_SEEDS]
+    plans = []
+    for pairing in options.pairings:
+        try:
+            config = TrainConfig(experiment=experiment.name, scenario=experiment.scenario, algorithm=pairing,
+                                 critic_kinds=experiment.pairings[pairing], seeds=seeds, **fields)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        run_id = options.run_id or f"{pairing}_s{seeds[0]}-{seeds[-1]}_ep{config.episodes}"
+        if options.run_id and len(options.pairings) > 1:
+            run_id = f"{pairing}_{options.run_id}"
+        if options.smoke:
+            run_id = f"smoke_{run_id}"
+        plans.append((pairing, config, Path(options.results_dir) / experiment.name / run_id))
+    return plans
+
+
+def evaluate_run(config, run_dir: Path, trainer, workers: int | None) -> dict[int, dict[str, float]]:
+    """Evaluates the run's actors on mpe2 (or reads evaluation.csv if a finished evaluation is there)."""
+    from maddpg.evaluation import evaluate_population
+    from maddpg.learner import actor_weights
+
+    existing = read_evaluation(run_dir)
+    if existing is not None:
+        return existing
+    values = evaluate_population(config.scenario, actor_weights(trainer.learner), config.seeds,
+                                 config.eval_episodes, config.gumbel_temperature, workers)
+    temporary = run_dir / (results.EVALUATION_FILE + ".partial")
+    temporary.unlink(missing_ok=True)
+    writer = results.MetricsWriter(temporary, config)
+    writer.write({"role": "team", "seed": seed, "episode": config.episodes, "metric": metric, "value": value}
+                 for seed, metrics in values.items() for metric, value in metrics.items())
+    os.replace(temporary, run_dir / results.EVALUATION_FILE)
+    results.update_meta(run_dir, evaluation_complete=True)
+    return values
+
+
+def read_evaluation(run_dir: Path) -> dict[int, dict[str, float]] | None:
+    """{seed: {metric: value}} from run_dir/evaluation.csv, or None if there is none."""
+    import pandas as pd
+
+    path = run_dir / results.EVALUATION_FILE
+    if not path.exists():
+        return None
+    frame = pd.read_csv(path)
+    return {int(seed): dict(zip(group["metric"], group["value"])) for seed, group in frame.groupby("seed")}
+
+
+def run_experiment(experiment: Experiment, options) -> dict[str, dict[int, dict[str, float]]]:
+    """Trains (or resumes) and evaluates every requested pairing; returns {pairing: {seed: metrics}}."""
+    import tensorflow as tf
+
+    from maddpg.run import build_trainer, train
+
+    plans = build_configs(experiment, options)
+    if options.eager:
+        tf.config.run_functions_eagerly(True)
+    evaluations = {}
+    for pairing, config, run_dir in plans:
+        print(f"[{experiment.name}] {pairing}: {config.population} seeds x {config.episodes} episodes -> {run_dir}",
+              flush=True)
+        meta = results.read_meta(run_dir)
+        if (run_dir / results.CONFIG_FILE).exists() and meta.get("training_complete"):
+            results.prepare_run_dir(run_dir, config)  # still refuse a folder of another config
+            evaluation = read_evaluation(run_dir)
+            if evaluation is not None:
+                evaluations[pairing] = evaluation
+                continue
+        trainer = train(config, run_dir, progress=options.progress)
+        if not results.read_meta(run_dir).get("training_complete"):
+            raise UsageError(f"training of {run_dir} did not finish")
+        print(f"[{experiment.name}] {pairing}: evaluating {config.eval_episodes} episodes per seed on mpe2",
+              flush=True)
+        evaluations[pairing] = evaluate_run(config, run_dir, trainer, options.eval_workers or None)
+    return evaluations
+
+
+def main(experiment: Experiment, argv: Sequence[str] | None = None) -> int:
+    """Runs the experiment from the command line; prints and saves its paper table. Returns the exit code."""
+    from maddpg.run import TrainingDiverged
+
+    define_flags(experiment)
+    remaining = _parse_flags(list(argv if argv is not None else sys.argv))
+    if len(remaining) > 1:
+        print(f"error: unexpected arguments {remaining[1:]}; see --help", file=sys.stderr)
+        return 2
+    options = flags.FLAGS
+    try:
+        evaluations = run_experiment(experiment, options)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as error:
+        print(f"error: training diverged: {error}", file=sys.stderr)
+        return 1
+    markdown, rows = experiment.make_table(evaluations)
+    table_dir = Path(options.results_dir) / experiment.name
+    stem = f"{'smoke_' if options.smoke else ''}{experiment.table_name}"
+    write_table(table_dir, stem, markdown, rows)
+    print(markdown)
+    print(f"table saved to {table_dir / (stem + '.md')} and {table_dir / (stem + '.csv')}")
+    return 0
+
+
+def write_table(directory: Path, stem: str, markdown: str, rows: list[dict]) -> None:
+    """Writes <stem>.md and <stem>.csv."""
+    import pandas as pd
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{stem}.md").write_text(markdown + "\n")
+    pd.DataFrame(rows).to_csv(directory / f"{stem}.csv", index=False)
+
+
+def format_cell(mean: float, low: float, high: float, n: int, digits: int) -> str:
+    """'mean [low, high] (n=N)'."""
+    if n == 0:
+        return "not run"
+    if n == 1 or low != low:  # NaN bounds: a single seed has no interval
+        return f"{mean:.{digits}f} (n=1)"
+    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}] (n={n})"
+
+
+def cli(experiment: Experiment) -> None:
+    """Entry point for `python -m reproduction.<experiment>`."""
+    app.define_help_flags()  # --help / --helpfull, printed by absl while parsing
+    sys.exit(main(experiment))
