@@ -79,6 +79,12 @@ class Learner(tf.Module):
                     soft_update(target.trainable_variables, online.trainable_variables, 1.0)
             self.actor_optimizers.append(self._optimizer(self.actors[i], f"actor_adam_{i}"))
             self.critic_optimizers.append(self._optimizer(self.critics[i], f"critic_adam_{i}"))
+        # tf.train.Checkpoint does not follow a tf.Module into Keras 3 models, so their weights (targets
+        # included) are listed here by name; without this a resumed run would restart its target networks.
+        self.network_weights = {
+            network.name: list(network.weights)
+            for network in self.actors + self.target_actors + self.critics + self.target_critics
+        }
 
     def _optimizer(self, network: keras.Model, name: str) -> keras.optimizers.Optimizer:
         optimizer = keras.optimizers.Adam(self.config.learning_rate, epsilon=self.config.adam_epsilon, name=name)
@@ -104,38 +110,49 @@ class Learner(tf.Module):
             actions.append(gumbel_softmax(logits, noise, self.config.gumbel_temperature))
         return actions
 
+    def critic_target(self, agent: int, rewards: tf.Tensor, next_observations, target_actions) -> tf.Tensor:
+        """y = r_i + gamma * Q'_i(x', a'), [P, batch, 1] (no done mask: episodes only truncate)."""
+        kind = self.config.critic_kinds[agent]
+        target_q = self.target_critics[agent](critic_input(kind, agent, next_observations, target_actions))
+        return rewards[..., agent : agent + 1] + self.config.gamma * target_q
+
+    def critic_loss(self, agent: int, observations, actions, target: tf.Tensor) -> tf.Tensor:
+        """[P] each member's mean squared TD error."""
+        kind = self.config.critic_kinds[agent]
+        q = self.critics[agent](critic_input(kind, agent, observations, actions))  # [P, batch, 1]
+        return tf.reduce_mean(tf.square(q - target), axis=[1, 2])
+
+    def actor_loss(self, agent: int, observations, actions, uniform_noise: tf.Tensor) -> tf.Tensor:
+        """[P] -mean Q_i with agent i's action resampled from its actor, plus the logit penalty."""
+        config = self.config
+        logits = self.actors[agent](observations[agent])  # [P, batch, A_i]
+        policy_actions = list(actions)
+        policy_actions[agent] = gumbel_softmax(logits, uniform_noise, config.gumbel_temperature)
+        q = self.critics[agent](critic_input(config.critic_kinds[agent], agent, observations, policy_actions))
+        logit_penalty = tf.reduce_mean(tf.square(logits), axis=[1, 2])  # [P]
+        return -tf.reduce_mean(q, axis=[1, 2]) + config.logit_penalty * logit_penalty
+
     def update_agent(self, agent: int, buffer: ReplayBuffer, rng: PopulationRandom):
-        """One critic step, one actor step and one soft target update of one agent.
+        """One critic step, one actor step and one soft target update of one agent, on a fresh batch.
 
         Returns:
             (critic_loss [P], actor_loss [P]) each member's own loss.
         """
         config = self.config
-        kind = config.critic_kinds[agent]
         indices = rng.integers([config.batch_size], buffer.size)  # [P, batch]
         observations, actions, rewards, next_observations = buffer.sample(indices)
-
-        # Critic target from every agent's target actor on the next observations.
-        target_actions = self.act(next_observations, rng, target=True)
-        target_q = self.target_critics[agent](critic_input(kind, agent, next_observations, target_actions))
-        target = rewards[..., agent : agent + 1] + config.gamma * target_q  # [P, batch, 1]
+        target = self.critic_target(agent, rewards, next_observations, self.act(next_observations, rng, target=True))
 
         critic = self.critics[agent]
         with tf.GradientTape() as tape:
-            q = critic(critic_input(kind, agent, observations, actions))  # [P, batch, 1]
-            critic_member_loss = tf.reduce_mean(tf.square(q - target), axis=[1, 2])  # [P]
-            critic_loss = tf.reduce_sum(critic_member_loss)
+            critic_member_loss = self.critic_loss(agent, observations, actions, target)
+            critic_loss = tf.reduce_sum(critic_member_loss)  # sum over P: each member gets its own gradient
         self._apply(self.critic_optimizers[agent], tape.gradient(critic_loss, critic.trainable_variables), critic)
 
         actor = self.actors[agent]
+        noise = rng.uniform([config.batch_size, self.action_sizes[agent]])
         with tf.GradientTape() as tape:
-            logits = actor(observations[agent])  # [P, batch, A_i]
-            noise = rng.uniform(tf.shape(logits)[1:], dtype=logits.dtype)
-            policy_actions = list(actions)
-            policy_actions[agent] = gumbel_softmax(logits, noise, config.gumbel_temperature)
-            q = critic(critic_input(kind, agent, observations, policy_actions))
-            logit_penalty = tf.reduce_mean(tf.square(logits), axis=[1, 2])  # [P]
-            actor_member_loss = -tf.reduce_mean(q, axis=[1, 2]) + config.logit_penalty * logit_penalty  # [P]
+            actor_member_loss = self.actor_loss(agent, observations, actions, noise)
             actor_loss = tf.reduce_sum(actor_member_loss)
         self._apply(self.actor_optimizers[agent], tape.gradient(actor_loss, actor.trainable_variables), actor)
 

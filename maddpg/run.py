@@ -57,16 +57,16 @@ class _Window:
 
 
 def _check_finite(outputs: dict, config: TrainConfig, agents, episode: int, checkpoint: str | None) -> None:
-    for loss_name in ("critic_loss_sum", "actor_loss_sum"):
-        values = outputs[loss_name].numpy()  # [P, N]
-        bad = np.argwhere(~np.isfinite(values))
-        if bad.size:
-            p, i = bad[0]
-            kept = f"the last good checkpoint {checkpoint} is kept" if checkpoint else "no checkpoint had been saved"
-            raise TrainingDiverged(
-                f"{loss_name.replace('_sum', '').replace('_', ' ')} of agent {agents[i]} (seed {config.seeds[p]}) "
-                f"became {values[p, i]} in the episodes up to {episode}; {kept}"
-            )
+    first = outputs["first_nonfinite_update"].numpy()  # [P, N, 2], -1 while finite
+    if (first < 0).all():
+        return
+    p, i, which = np.argwhere(first == first[first >= 0].min())[0]
+    loss_name = ("critic_loss_sum", "actor_loss_sum")[which]
+    kept = f"the last good checkpoint {checkpoint} is kept" if checkpoint else "no checkpoint had been saved"
+    raise TrainingDiverged(
+        f"{loss_name.split('_')[0]} loss of agent {agents[i]} (seed {config.seeds[p]}) became "
+        f"{outputs[loss_name].numpy()[p, i]} in the episodes up to {episode}; {kept}"
+    )
 
 
 def build_trainer(config: TrainConfig) -> Trainer:

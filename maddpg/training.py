@@ -43,7 +43,8 @@ class Trainer(tf.Module):
 
         Returns:
             dict with episode_returns [P, B, N] (each agent's return), final_goal_distance [P, B] where the
-            scenario defines one, critic_loss_sum / actor_loss_sum [P, N] and num_updates (scalar int32).
+            scenario defines one, critic_loss_sum / actor_loss_sum [P, N], num_updates (scalar int32) and
+            first_nonfinite_update [P, N, 2] (critic, actor; -1 while finite).
         """
         config, env, learner, buffer = self.config, self.env, self.learner, self.buffer
         population, num_agents = config.population, len(env.agents)
@@ -53,6 +54,9 @@ class Trainer(tf.Module):
         critic_loss_sum = tf.zeros([population, num_agents])
         actor_loss_sum = tf.zeros([population, num_agents])
         num_updates = tf.constant(0)
+        # The update at which each (member, agent, critic|actor) loss first went NaN/Inf, else -1: a NaN
+        # spreads to every agent within a few updates, and the report should name where it started.
+        first_nonfinite = tf.fill([population, num_agents, 2], -1)
         for _ in tf.range(config.episode_length):
             actions = learner.act(observations, self.rng)  # decentralised: actor i sees only o_i
             state, rewards = env.step(state, actions)  # rewards [P, B, N]
@@ -67,6 +71,8 @@ class Trainer(tf.Module):
             while done_now < due:  # a while (not tf.range) so XLA accepts the dynamic count
                 done_now += 1
                 critic_losses, actor_losses = learner.update(buffer, self.rng)
+                nonfinite = tf.logical_not(tf.math.is_finite(tf.stack([critic_losses, actor_losses], axis=-1)))
+                first_nonfinite = tf.where(nonfinite & (first_nonfinite < 0), num_updates, first_nonfinite)
                 critic_loss_sum += critic_losses
                 actor_loss_sum += actor_losses
                 num_updates += 1
@@ -78,6 +84,7 @@ class Trainer(tf.Module):
             "critic_loss_sum": critic_loss_sum,
             "actor_loss_sum": actor_loss_sum,
             "num_updates": num_updates,
+            "first_nonfinite_update": first_nonfinite,
         }
         if hasattr(env, "goal_distance"):
             outputs["final_goal_distance"] = env.goal_distance(state)

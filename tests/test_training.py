@@ -1,0 +1,93 @@
+"""Population stacking, determinism, resume, and refusals of a training run."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from maddpg.learner import actor_weights
+from maddpg.results import UsageError
+from maddpg.run import TrainingDiverged, build_trainer, train
+
+
+def _run_iterations(config, iterations):
+    trainer = build_trainer(config)
+    outputs = [trainer.iteration() for _ in range(iterations)]
+    return trainer, outputs
+
+
+def test_stacked_seeds_match_separate_runs(make_config):
+    """P=3 in one graph gives each member what a run with only its seed gives, through several updates."""
+    seeds = (4, 5, 6)
+    config = make_config(seeds=seeds, warmup_transitions=100, update_every=25)
+    stacked, stacked_outputs = _run_iterations(config, 2)
+    assert int(stacked_outputs[-1]["num_updates"]) > 10  # the comparison spans many updates
+    for p, seed in enumerate(seeds):
+        alone, alone_outputs = _run_iterations(make_config(seeds=(seed,), warmup_transitions=100, update_every=25), 2)
+        for key in ("episode_returns", "critic_loss_sum", "actor_loss_sum"):
+            np.testing.assert_allclose(stacked_outputs[-1][key].numpy()[p], alone_outputs[-1][key].numpy()[0],
+                                       rtol=1e-4, atol=1e-4, err_msg=key)
+        for stacked_net, alone_net in zip(actor_weights(stacked.learner), actor_weights(alone.learner)):
+            for (k_s, b_s), (k_a, b_a) in zip(stacked_net, alone_net):
+                np.testing.assert_allclose(k_s[p], k_a[0], rtol=1e-4, atol=1e-5)
+
+
+def test_same_seed_twice_gives_identical_metrics(make_config, tmp_path):
+    config = make_config()
+    train(config, tmp_path / "a", progress=False)
+    train(config, tmp_path / "b", progress=False)
+    first = (tmp_path / "a" / "metrics.csv").read_text()
+    assert first == (tmp_path / "b" / "metrics.csv").read_text()
+    assert "critic_loss" in first  # updates happened, so the comparison covers learning too
+
+
+def test_xla_iteration_is_deterministic(make_config):
+    config = make_config(jit_compile=True, episodes=100)
+    _, first = _run_iterations(config, 1)
+    _, second = _run_iterations(config, 1)
+    np.testing.assert_array_equal(first[0]["episode_returns"].numpy(), second[0]["episode_returns"].numpy())
+
+
+def test_killed_run_resumes_without_gap_or_duplicate(make_config, tmp_path):
+    config = make_config(episodes=300)
+    train(config, tmp_path / "whole", progress=False)
+    # Stop after 3 of 6 iterations: checkpoint at episode 100, rows up to episode 150 written.
+    train(config, tmp_path / "killed", progress=False, stop_after_iterations=3)
+    rows_before = (tmp_path / "killed" / "metrics.csv").read_text().count("\n")
+    assert rows_before > 1
+    train(config, tmp_path / "killed", progress=False)
+    whole = (tmp_path / "whole" / "metrics.csv").read_text()
+    assert (tmp_path / "killed" / "metrics.csv").read_text() == whole
+    meta = json.loads((tmp_path / "killed" / "meta.json").read_text())
+    assert meta["training_complete"] and meta["sessions"][-1]["from_episode"] == 100
+
+
+def test_resume_into_a_folder_of_another_config_is_refused(make_config, tmp_path):
+    train(make_config(), tmp_path / "run", progress=False)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
+    with pytest.raises(UsageError, match="batch_size"):
+        train(make_config(batch_size=64), tmp_path / "run", progress=False)
+    assert before == {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
+
+
+def test_nan_loss_stops_with_agent_and_loss_named_and_keeps_checkpoint(make_config, tmp_path, monkeypatch):
+    from envs.batched.speaker_listener import BatchedSpeakerListener
+
+    config = make_config(episodes=300, warmup_transitions=100)
+    original = BatchedSpeakerListener.rewards
+    poisoned = tf.Variable(False)
+
+    def rewards(self, state):  # a NaN reward for the listener once `poisoned` is set
+        values = original(self, state)
+        nan = tf.constant([0.0, np.nan], values.dtype)
+        return tf.where(poisoned, values + nan, values)
+
+    monkeypatch.setattr(BatchedSpeakerListener, "rewards", rewards)
+    run_dir = tmp_path / "run"
+    train(config, run_dir, progress=False, stop_after_iterations=2)  # checkpoint at episode 100
+    poisoned.assign(True)
+    with pytest.raises(TrainingDiverged, match=r"critic loss of agent listener_0 .*ckpt-100 is kept"):
+        train(config, run_dir, progress=False)
+    assert (run_dir / "checkpoints" / "ckpt-100.index").exists()
+    assert not list((run_dir / "checkpoints").glob("ckpt-150*"))
