@@ -63,7 +63,15 @@ def define_flags(experiment: Experiment) -> None:
 
 
 def _parse_flags(argv):
-    """absl's parser, but a bad flag is a one-line error with exit code 2 (as every other bad input)."""
+    """absl's parser, but a bad flag is a one-line error with exit code 2 (as every other bad input).
+
+    --help prints the script's docstring and this module's flags (absl's own short help would list only
+    flags defined in __main__, and ours are defined here).
+    """
+    if any(arg in ("--help", "-h", "-help", "--helpshort") for arg in argv[1:]):
+        print((sys.modules["__main__"].__doc__ or "").strip() + "\n")
+        print(flags.FLAGS.module_help(__name__))
+        sys.exit(0)
     try:
         return flags.FLAGS(argv)
     except flags.Error as error:
@@ -211,5 +219,5 @@ def format_cell(mean: float, low: float, high: float, n: int, digits: int) -> st
 
 def cli(experiment: Experiment) -> None:
     """Entry point for `python -m reproduction.<experiment>`."""
-    app.define_help_flags()  # --help / --helpfull, printed by absl while parsing
+    app.define_help_flags()  # --helpfull (all flags, absl's included)
     sys.exit(main(experiment))
