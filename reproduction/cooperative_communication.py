@@ -21,7 +21,7 @@ def make_table1(evaluations):
     """Table 1 rows for the algorithms run: markdown text and one csv row per (algorithm, metric)."""
     lines = [
         "Table 1: cooperative communication after training. Ours: mean [95% bootstrap CI] (n seeds), "
-        "1000 mpe2 episodes per seed.",
+        "each seed evaluated on mpe2 with sampled actions (eval_episodes: see the run's config.json).",
         "",
         "| algorithm | target reach % (ours) | (paper) | average distance (ours) | (paper) |",
         "|---|---|---|---|---|",
