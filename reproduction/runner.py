@@ -11,12 +11,15 @@ import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from absl import app, flags
 
 from maddpg import results
 from maddpg.results import UsageError
+
+if TYPE_CHECKING:  # the config module is cheap, but keep --help free of anything the run needs
+    from maddpg.config import TrainConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -147,7 +150,7 @@ def run_experiment(experiment: Experiment, options) -> dict[str, dict[int, dict[
     """Trains (or resumes) and evaluates every requested pairing; returns {pairing: {seed: metrics}}."""
     import tensorflow as tf
 
-    from maddpg.run import build_trainer, train
+    from maddpg.run import train
 
     plans = build_configs(experiment, options)
     if options.eager:
