@@ -63,11 +63,6 @@ class SpeakerListenerMetrics:
     def __init__(self):
         self.squared_distances, self.final_distances, self.reached, self.returns = [], [], [], []
 
-    @staticmethod
-    def _distance(world) -> float:
-        speaker = world.agents[0]
-        return float(np.linalg.norm(speaker.goal_a.state.p_pos - speaker.goal_b.state.p_pos))
-
     def record_episode(self, step_distances: list[float], episode_return: float, world) -> None:
         """step_distances: the listener-goal distance after each step of the episode."""
         distances = np.asarray(step_distances)
@@ -77,8 +72,11 @@ class SpeakerListenerMetrics:
         self.reached.append(distances[-1] < REACH_SIZE_FACTOR * listener_size)
         self.returns.append(episode_return)
 
-    def step_value(self, world) -> float:
-        return self._distance(world)
+    @staticmethod
+    def step_value(world) -> float:
+        """The Euclidean listener-to-goal distance in the world's current state."""
+        speaker = world.agents[0]
+        return float(np.linalg.norm(speaker.goal_a.state.p_pos - speaker.goal_b.state.p_pos))
 
     def summary(self) -> dict[str, float]:
         return {

@@ -74,9 +74,9 @@ class Learner(tf.Module):
             self.target_critics.append(
                 build_network(PopulationMLP(seeds, units, 1, f"target_critic_{i}"), critic_size)
             )
-            for online, target in ((self.actors[i], self.target_actors[i]), (self.critics[i], self.target_critics[i])):
-                if config.copy_targets_at_start:
-                    soft_update(target.trainable_variables, online.trainable_variables, 1.0)
+            if config.copy_targets_at_start:  # the reference code does not; its targets start from their own init
+                soft_update(self.target_actors[i].trainable_variables, self.actors[i].trainable_variables, 1.0)
+                soft_update(self.target_critics[i].trainable_variables, self.critics[i].trainable_variables, 1.0)
             self.actor_optimizers.append(self._optimizer(self.actors[i], f"actor_adam_{i}"))
             self.critic_optimizers.append(self._optimizer(self.critics[i], f"critic_adam_{i}"))
         # tf.train.Checkpoint does not follow a tf.Module into Keras 3 models, so their weights (targets

@@ -11,15 +11,13 @@ import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from absl import app, flags
 
 from maddpg import results
+from maddpg.config import TrainConfig
 from maddpg.results import UsageError
-
-if TYPE_CHECKING:  # the config module is cheap, but keep --help free of anything the run needs
-    from maddpg.config import TrainConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,10 +80,8 @@ def _parse_flags(argv):
         sys.exit(2)
 
 
-def build_configs(experiment: Experiment, options) -> list[tuple[str, "TrainConfig", Path]]:
+def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfig, Path]]:
     """(pairing, config, run_dir) for each requested pairing; UsageError on bad values."""
-    from maddpg.config import TrainConfig
-
     unknown = [p for p in options.pairings if p not in experiment.pairings]
     if unknown:
         raise UsageError(f"unknown pairing {unknown[0]!r}; choose from {', '.join(experiment.pairings)}")

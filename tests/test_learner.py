@@ -114,3 +114,12 @@ def test_an_agents_update_changes_only_its_own_networks(make_config, agent):
         after = [v.numpy() for v in networks[kind][i].trainable_variables]
         changed = any(not np.array_equal(a, b) for a, b in zip(values, after))
         assert changed == (i == agent), f"{kind} {i} changed={changed} after updating agent {agent}"
+
+
+@pytest.mark.parametrize("copy", [False, True])
+def test_targets_start_from_own_init_unless_copied(make_config, copy):
+    learner = Learner(make_config(copy_targets_at_start=copy, seeds=(0,)), OBS, ACT)
+    for online, target in zip(learner.actors + learner.critics, learner.target_actors + learner.target_critics):
+        same = all(np.array_equal(o.numpy(), t.numpy())
+                   for o, t in zip(online.trainable_variables, target.trainable_variables))
+        assert same == copy
