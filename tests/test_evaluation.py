@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from envs.reference import make_reference_env
-from maddpg.evaluation import SpeakerListenerMetrics, evaluate_member, sample_soft_action
+from maddpg.evaluation import evaluate_member, sample_soft_action
+from maddpg.metrics import scenario_metrics
+from maddpg.metrics.speaker_listener import SpeakerListenerMetrics
 from maddpg.stats import mean_and_ci
 
 
@@ -17,10 +19,17 @@ def _world_with_listener_at(offset):
     return world
 
 
+def _record(metrics, worlds_after_each_step):
+    metrics.start_episode(worlds_after_each_step[0])
+    for world in worlds_after_each_step:
+        metrics.after_step(world)
+    metrics.end_episode(worlds_after_each_step[-1])
+
+
 def test_listener_on_the_goal_counts_as_reached_and_distance_zero():
-    metrics = SpeakerListenerMetrics()
+    metrics = scenario_metrics("speaker_listener")
     world = _world_with_listener_at([0.0, 0.0])
-    metrics.record_episode([metrics.step_value(world)] * 25, -1.0, world)
+    _record(metrics, [world] * 25)
     summary = metrics.summary()
     assert summary["target_reach_percent"] == 100.0 and summary["average_distance"] == 0.0
 
@@ -29,8 +38,8 @@ def test_reach_threshold_is_twice_the_listener_size():
     metrics = SpeakerListenerMetrics()
     inside, outside = _world_with_listener_at([0.149, 0.0]), _world_with_listener_at([0.0, 0.151])
     assert inside.agents[1].size == 0.075
-    metrics.record_episode([1.0, metrics.step_value(inside)], 0.0, inside)
-    metrics.record_episode([0.0, metrics.step_value(outside)], 0.0, outside)
+    _record(metrics, [_world_with_listener_at([1.0, 0.0]), inside])
+    _record(metrics, [_world_with_listener_at([0.0, 0.0]), outside])
     summary = metrics.summary()
     assert summary["target_reach_percent"] == 50.0
     # average distance: mean over steps of squared distance, then over episodes.
@@ -46,6 +55,7 @@ def test_evaluation_is_deterministic_and_in_range():
     assert first == evaluate_member("speaker_listener", networks, seed=3, episodes=3)
     assert 0 <= first["target_reach_percent"] <= 100 and first["average_distance"] > 0
     assert first["mean_episode_reward"] == pytest.approx(-2 * 25 * first["average_distance"], rel=1e-6)
+    assert first["agents_episode_reward"] == first["mean_episode_reward"]  # one team holds both agents
 
 
 def test_soft_action_sample_is_on_the_simplex():

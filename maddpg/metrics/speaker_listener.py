@@ -1,0 +1,53 @@
+"""Cooperative communication (Table 1), per 25-step episode on simple_speaker_listener_v4.
+
+- average_distance: the mean over the 25 steps of the squared Euclidean listener-to-goal distance, i.e.
+  minus the per-step reward, which is exactly the value openai/maddpg's benchmark mode records for this
+  scenario (`benchmark_data` returns the reward). Averaged over episodes.
+- target_reach_percent: the percentage of episodes whose last step ends with the listener within
+  2 x its own size (2 x 0.075 = 0.15) of the goal landmark's centre; the factor 2 follows the
+  success test of the reference ensemble code (closest agent within 2 x agent size of the goal).
+- final_distance: the Euclidean listener-to-goal distance after the last step, averaged over episodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from maddpg.metrics import EpisodeMetrics
+
+REACH_SIZE_FACTOR = 2.0
+
+
+def listener_goal_distance(world) -> float:
+    """The Euclidean listener-to-goal distance in the world's current state."""
+    speaker = world.agents[0]
+    return float(np.linalg.norm(speaker.goal_a.state.p_pos - speaker.goal_b.state.p_pos))
+
+
+class SpeakerListenerMetrics(EpisodeMetrics):
+    """Table 1's metrics; see the module docstring for the definitions."""
+
+    names = ("target_reach_percent", "average_distance", "final_distance")
+
+    def __init__(self):
+        self.squared_distances, self.final_distances, self.reached = [], [], []
+        self._step_distances: list[float] = []
+
+    def start_episode(self, world) -> None:
+        self._step_distances = []
+
+    def after_step(self, world) -> None:
+        self._step_distances.append(listener_goal_distance(world))
+
+    def end_episode(self, world) -> None:
+        distances = np.asarray(self._step_distances)
+        self.squared_distances.append(np.mean(distances**2))
+        self.final_distances.append(distances[-1])
+        self.reached.append(distances[-1] < REACH_SIZE_FACTOR * world.agents[1].size)
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "target_reach_percent": 100.0 * float(np.mean(self.reached)),
+            "average_distance": float(np.mean(self.squared_distances)),
+            "final_distance": float(np.mean(self.final_distances)),
+        }
