@@ -114,3 +114,30 @@ def evaluate_population(scenario: str, population_weights, seeds: Sequence[int],
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
             values = pool.map(_evaluate_member_args, jobs)
     return dict(zip(seeds, values))
+
+
+def render_member(scenario: str, networks: Sequence[Network], seed: int, episodes: int,
+                  temperature: float = 1.0) -> list[np.ndarray]:
+    """Frames of `episodes` mpe2 episodes played by one member's actors (the first frame after each reset).
+
+    Returns:
+        [H, W, 3] uint8 frames from mpe2's rgb_array renderer (700 x 700), episode after episode.
+    """
+    from envs.reference import make_reference_env, to_env_actions
+
+    env = make_reference_env(scenario, render_mode="rgb_array")
+    agents = env.possible_agents
+    rng = np.random.default_rng([int(seed), EVALUATION_SALT])
+    frames = []
+    for _ in range(episodes):
+        observations, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
+        frames.append(env.render())
+        while env.agents:
+            actions = {
+                agent: sample_soft_action(actor_logits(networks[i], observations[agent]), rng, temperature)
+                for i, agent in enumerate(agents)
+            }
+            observations, _, _, _, _ = env.step(to_env_actions(actions))
+            frames.append(env.render())
+    env.close()
+    return frames

@@ -74,6 +74,27 @@ def build_trainer(config: TrainConfig) -> Trainer:
     return Trainer(config, make_batched_env(config.scenario))
 
 
+def env_signature(env) -> dict:
+    """What a checkpoint's networks depend on: the agents and their observation and action sizes."""
+    return {"agents": list(env.agents), "observation_sizes": list(env.observation_sizes),
+            "action_sizes": list(env.action_sizes)}
+
+
+def check_env_signature(run_dir: Path, env) -> None:
+    """Raises UsageError when run_dir's checkpoints were made for other agents or observation/action sizes.
+
+    meta.json records the signature of the env a run was trained on; a port whose layout changed since
+    would otherwise fail deep inside the checkpoint restore with a shape error.
+    """
+    recorded = results.read_meta(run_dir).get("env")
+    current = env_signature(env)
+    if recorded is None or recorded == current:
+        return
+    different = [key for key in current if recorded.get(key) != current[key]]
+    details = "; ".join(f"{key}: checkpoint {recorded.get(key)} vs scenario {current[key]}" for key in different)
+    raise results.UsageError(f"the checkpoint in {run_dir} does not match scenario {env.name} ({details})")
+
+
 def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_after_iterations: int | None = None):
     """Trains (or resumes) the run in run_dir until config.episodes episodes per seed are done.
 
@@ -93,6 +114,8 @@ def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_aft
     run_dir = Path(run_dir)
     results.prepare_run_dir(run_dir, config)
     trainer = build_trainer(config)
+    check_env_signature(run_dir, trainer.env)
+    results.update_meta(run_dir, env=env_signature(trainer.env))
     checkpoint = tf.train.Checkpoint(trainer=trainer)
     manager = tf.train.CheckpointManager(checkpoint, run_dir / results.CHECKPOINT_DIR, max_to_keep=1)
     if manager.latest_checkpoint:

@@ -1,0 +1,147 @@
+"""Recompute a run's paper metrics from its checkpoint on mpe2, and optionally watch it as a GIF.
+
+    python -m maddpg.evaluate results/cooperative_communication/maddpg_s0-9_ep25000
+    python -m maddpg.evaluate RUN_DIR --episodes=100 --render=run.gif --render_episodes=3 --render_seed=0
+
+Reads RUN_DIR/config.json, restores the actors of the latest checkpoint (RUN_DIR/checkpoints), evaluates
+every seed for --episodes mpe2 episodes (default: the run's eval_episodes) and prints each seed's metrics
+and their mean [95% bootstrap CI], beside the run's own evaluation.csv when it has one. Nothing in RUN_DIR
+is written. --render writes a GIF of a few episodes of one seed, drawn by mpe2's rgb_array renderer
+offscreen (no display needed), GIF_SIZE x GIF_SIZE pixels (see maddpg/animation.py).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from absl import flags
+
+from maddpg.results import CHECKPOINT_DIR, CONFIG_FILE, UsageError
+
+flags.DEFINE_integer("episodes", None, "evaluation episodes per seed (default: the run's eval_episodes)")
+flags.DEFINE_integer("workers", 0, "evaluation worker processes (0: one per CPU core)")
+flags.DEFINE_string("render", None, "write a GIF of --render_episodes episodes of one seed to this file")
+flags.DEFINE_integer("render_episodes", 3, "episodes in the GIF")
+flags.DEFINE_integer("render_seed", None, "which of the run's seeds plays in the GIF (default: its first)")
+flags.DEFINE_float("fps", 10.0, "GIF frames per second")
+flags.DEFINE_boolean("evaluate", True, "recompute the metrics (--noevaluate with --render only renders)")
+
+
+def load_actor_weights(run_dir: Path):
+    """(config, per-agent population actor weights as numpy) restored from run_dir's latest checkpoint.
+
+    Raises:
+        UsageError: run_dir is not a run folder, has no checkpoint, or its checkpoint does not match the
+            scenario's agents or observation/action sizes.
+    """
+    import tensorflow as tf
+
+    from envs.batched import make_batched_env
+    from maddpg.config import TrainConfig
+    from maddpg.learner import Learner, actor_weights
+    from maddpg.run import check_env_signature
+
+    config_path = run_dir / CONFIG_FILE
+    if not config_path.is_file():
+        raise UsageError(f"{run_dir} is not a run folder (no {CONFIG_FILE}); pass results/<experiment>/<run_id>")
+    try:
+        config = TrainConfig.from_json(json.loads(config_path.read_text()))
+    except (TypeError, ValueError) as error:
+        raise UsageError(f"{config_path} is not a config this version can read ({error})") from None
+    latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
+    if latest is None:
+        raise UsageError(f"{run_dir} has no checkpoint in {CHECKPOINT_DIR}/ (was it trained here?)")
+    env = make_batched_env(config.scenario)
+    check_env_signature(run_dir, env)
+    holder = tf.Module()  # the checkpoint's `trainer`, with only the learner (no replay buffer to allocate)
+    holder.learner = Learner(config, env.observation_sizes, env.action_sizes)
+    try:
+        tf.train.Checkpoint(trainer=holder).restore(latest).expect_partial().assert_existing_objects_matched()
+    except (AssertionError, ValueError, tf.errors.OpError) as error:
+        # TensorFlow's message lists the unmatched variables with their values: too long for one line.
+        summary = str(error).split(":")[0].strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UsageError(f"the checkpoint {latest} does not match {config.scenario}'s networks ({summary}); "
+                         "was it written by another version of this code?") from None
+    return config, actor_weights(holder.learner)
+
+
+def _print_metrics(config, values: dict, run_dir: Path) -> None:
+    import pandas as pd
+
+    from maddpg.stats import mean_and_ci
+    from reproduction.runner import format_cell, read_evaluation
+
+    frame = pd.DataFrame(values).T.sort_index()  # [seed, metric]
+    frame.index.name = "seed"
+    print(frame.to_string(float_format=lambda v: f"{v:.4g}"))
+    recorded = read_evaluation(run_dir)
+    print(f"\nmean [95% bootstrap CI] over {len(frame)} seeds" + ("  (run's evaluation.csv)" if recorded else ""))
+    for metric in frame.columns:
+        mean, low, high, n = mean_and_ci(frame[metric].tolist())
+        line = f"  {metric:32s} {format_cell(mean, low, high, n, 4)}"
+        if recorded:
+            old = [per_seed[metric] for per_seed in recorded.values() if metric in per_seed]
+            if old:
+                old_mean, old_low, old_high, old_n = mean_and_ci(old)
+                line += f"   ({format_cell(old_mean, old_low, old_high, old_n, 4)})"
+        print(line)
+
+
+def main(argv) -> int:
+    """Evaluates and/or renders the run named on the command line. Returns the exit code."""
+    from maddpg import evaluation
+    from maddpg.animation import GIF_SIZE, write_gif
+
+    options = flags.FLAGS
+    if len(argv) != 2:
+        raise UsageError("give exactly one run folder: python -m maddpg.evaluate results/<experiment>/<run_id>")
+    run_dir = Path(argv[1])
+    if options.episodes is not None and options.episodes <= 0:
+        raise UsageError(f"--episodes must be positive, got {options.episodes}")
+    if options.render_episodes <= 0 or options.fps <= 0:
+        raise UsageError("--render_episodes and --fps must be positive")
+    if options.render and not options.render.lower().endswith(".gif"):
+        raise UsageError(f"--render writes a GIF; give a file name ending in .gif, got {options.render}")
+    config, weights = load_actor_weights(run_dir)
+    render_seed = config.seeds[0] if options.render_seed is None else options.render_seed
+    if render_seed not in config.seeds:
+        raise UsageError(f"--render_seed {render_seed} is not one of the run's seeds {list(config.seeds)}")
+    if options.evaluate:
+        episodes = options.episodes or config.eval_episodes
+        print(f"evaluating {run_dir} ({config.scenario}, {config.algorithm}): {episodes} mpe2 episodes per seed",
+              flush=True)
+        values = evaluation.evaluate_population(config.scenario, weights, config.seeds, episodes,
+                                                config.gumbel_temperature, options.workers or None)
+        _print_metrics(config, values, run_dir)
+    if options.render:
+        member = config.seeds.index(render_seed)
+        frames = evaluation.render_member(config.scenario, evaluation.member_networks(weights, member),
+                                          render_seed, options.render_episodes, config.gumbel_temperature)
+        count = write_gif(frames, Path(options.render), fps=options.fps)
+        print(f"wrote {options.render}: {count} frames of {GIF_SIZE}x{GIF_SIZE} px, seed {render_seed}, "
+              f"{options.render_episodes} episodes")
+    return 0
+
+
+def cli() -> None:
+    """Entry point: bad input is one line on stderr and exit code 2."""
+    argv = list(sys.argv)
+    if any(arg in ("--help", "-h", "-help", "--helpshort") for arg in argv[1:]):
+        print(__doc__.strip() + "\n")
+        print(flags.FLAGS.module_help(__name__ if __name__ != "__main__" else sys.argv[0]))
+        sys.exit(0)
+    try:
+        remaining = flags.FLAGS(argv)
+        sys.exit(main(remaining))
+    except flags.Error as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    cli()
