@@ -1,8 +1,9 @@
-"""What every experiment script shares: flags, train + evaluate each pairing, and the paper table.
+"""What every experiment script shares: flags, train + evaluate each (variant, pairing), and the paper table.
 
-A script declares an `Experiment` (scenario, pairings, defaults, smoke settings, table) and calls `main`.
-Each pairing trains all its seeds stacked on the population axis in one run folder,
-results/<experiment>/<run_id>/, which a rerun of the same command resumes.
+A script declares an `Experiment` (variants, pairings, defaults, table) and calls `cli`. Each (variant,
+pairing) trains all its seeds stacked on the population axis in one run folder,
+results/<experiment>/<run_id>/, which a rerun of the same command resumes. The table is built by
+paper_figures.tables from the run folders of this command (ours beside the paper's numbers).
 """
 
 from __future__ import annotations
@@ -29,25 +30,56 @@ SMOKE_OVERRIDES = dict(
 SMOKE_SEEDS = 2
 
 
+# Pairing labels of the competitive experiments, in the paper's order (agents v adversaries).
+COMPETITIVE_PAIRINGS = {
+    f"{agents}_vs_{adversaries}": {"agents": agents, "adversaries": adversaries}
+    for agents, adversaries in (("maddpg", "maddpg"), ("maddpg", "ddpg"), ("ddpg", "maddpg"), ("ddpg", "ddpg"))
+}
+COOPERATIVE_PAIRINGS = {"maddpg": {"agents": "maddpg"}, "ddpg": {"agents": "ddpg"}}
+
+
 @dataclasses.dataclass(frozen=True)
 class Experiment:
-    """A paper experiment: which scenario, which pairings (name -> critic kind per agent), how to tabulate."""
+    """A paper experiment: its variants (-> scenario), pairings (-> critic kind per paper team), defaults.
+
+    Attributes:
+        name: results/<name>/ and the paper table's key in paper_figures.
+        variants: variant name -> envs.reference.SCENARIOS key, e.g. {"n3": "spread_n3", "n6": "spread_n6"}.
+        pairings: pairing name -> {paper team ("agents", "adversaries") -> critic kind ("maddpg", "ddpg")}.
+        default_seeds, default_episodes: the paper's settings (or ours where it is silent; see the script).
+        table_name: the file stem of the printed table (table1 .. table5).
+        hidden_units: units per hidden layer (128 for the paper's Tables 2-3).
+    """
 
     name: str
-    scenario: str
-    pairings: Mapping[str, tuple[str, ...]]
-    default_pairings: tuple[str, ...]
+    variants: Mapping[str, str]
+    pairings: Mapping[str, Mapping[str, str]]
     default_seeds: int
     default_episodes: int
-    make_table: Callable[[dict[str, dict[int, dict[str, float]]]], tuple[str, list[dict]]]
     table_name: str
     hidden_units: int = 64
 
 
+def critic_kinds(scenario: str, teams: Mapping[str, str]) -> tuple[str, ...]:
+    """Critic kind of every agent of a scenario (mpe2 order), from the kind of each of its paper teams."""
+    from envs.reference import SCENARIOS
+
+    spec = SCENARIOS[scenario]
+    if set(teams) != set(spec.teams):
+        raise UsageError(f"pairing teams {sorted(teams)} do not match scenario {scenario}'s {sorted(spec.teams)}")
+    team_of = {agent: team for team, members in spec.teams.items() for agent in members}
+    return tuple(teams[team_of[agent]] for agent in spec.agents)
+
+
 def define_flags(experiment: Experiment) -> None:
     """The flags every experiment script accepts (each one's --help says what it does)."""
-    flags.DEFINE_list("pairings", list(experiment.default_pairings),
-                      f"pairings to run, from: {', '.join(experiment.pairings)}")
+    flags.DEFINE_list("variant", list(experiment.variants),
+                      f"variants to run, from: {', '.join(f'{v} ({s})' for v, s in experiment.variants.items())}")
+    flags.DEFINE_list("pairing", list(experiment.pairings),
+                      f"pairings to run (agents_vs_adversaries where there are two teams), from: "
+                      f"{', '.join(experiment.pairings)}")
+    flags.DEFINE_alias("pairings", "pairing")
+    flags.DEFINE_alias("variants", "variant")
     flags.DEFINE_integer("seeds", experiment.default_seeds, "number of seeds (stacked on the population axis)")
     flags.DEFINE_integer("first_seed", 0, "seeds are first_seed .. first_seed + seeds - 1")
     flags.DEFINE_integer("episodes", experiment.default_episodes, "training episodes per seed")
@@ -55,8 +87,8 @@ def define_flags(experiment: Experiment) -> None:
     flags.DEFINE_integer("eval_episodes", 1000, "evaluation episodes per seed on mpe2")
     flags.DEFINE_boolean("smoke", False, "tiny run of the same code path, in seconds (written under smoke_* names)")
     flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "where results/<experiment>/<run_id>/ go")
-    flags.DEFINE_string("run_id", None, "run folder name (default: <pairing>_s<first>-<last>_ep<episodes>); "
-                        "with several pairings, the pairing name is prefixed")
+    flags.DEFINE_string("run_id", None, "run folder name (default: [<variant>_]<pairing>_s<first>-<last>_ep<episodes>); "
+                        "with several variants or pairings, <variant>_<pairing>_ is prefixed")
     flags.DEFINE_boolean("jit_compile", True, "compile each training iteration with XLA (about 2x faster here)")
     flags.DEFINE_boolean("eager", False, "run the training step eagerly, for debugging (slow)")
     flags.DEFINE_boolean("progress", True, "show a progress bar")
@@ -81,10 +113,14 @@ def _parse_flags(argv):
 
 
 def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfig, Path]]:
-    """(pairing, config, run_dir) for each requested pairing; UsageError on bad values."""
-    unknown = [p for p in options.pairings if p not in experiment.pairings]
-    if unknown:
-        raise UsageError(f"unknown pairing {unknown[0]!r}; choose from {', '.join(experiment.pairings)}")
+    """(label, config, run_dir) for each requested (variant, pairing); UsageError on bad values."""
+    for kind, requested, known in (("variant", options.variant, experiment.variants),
+                                   ("pairing", options.pairing, experiment.pairings)):
+        unknown = [name for name in requested if name not in known]
+        if unknown:
+            raise UsageError(f"unknown {kind} {unknown[0]!r}; choose from {', '.join(known)}")
+        if not requested:
+            raise UsageError(f"--{kind} is empty; choose from {', '.join(known)}")
     if options.seeds <= 0:
         raise UsageError(f"--seeds must be positive, got {options.seeds}")
     if options.first_seed < 0:
@@ -95,19 +131,24 @@ def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfi
     if options.smoke:
         fields.update(SMOKE_OVERRIDES)
         seeds = seeds[:SMOKE_SEEDS]
+    several = len(options.variant) * len(options.pairing) > 1
     plans = []
-    for pairing in options.pairings:
-        try:
-            config = TrainConfig(experiment=experiment.name, scenario=experiment.scenario, algorithm=pairing,
-                                 critic_kinds=experiment.pairings[pairing], seeds=seeds, **fields)
-        except ValueError as error:
-            raise UsageError(str(error)) from None
-        run_id = options.run_id or f"{pairing}_s{seeds[0]}-{seeds[-1]}_ep{config.episodes}"
-        if options.run_id and len(options.pairings) > 1:
-            run_id = f"{pairing}_{options.run_id}"
-        if options.smoke:
-            run_id = f"smoke_{run_id}"
-        plans.append((pairing, config, Path(options.results_dir) / experiment.name / run_id))
+    for variant in options.variant:
+        scenario = experiment.variants[variant]
+        for pairing in options.pairing:
+            try:
+                config = TrainConfig(experiment=experiment.name, scenario=scenario, algorithm=pairing,
+                                     critic_kinds=critic_kinds(scenario, experiment.pairings[pairing]),
+                                     seeds=seeds, **fields)
+            except ValueError as error:
+                raise UsageError(str(error)) from None
+            label = pairing if len(experiment.variants) == 1 else f"{variant}_{pairing}"
+            run_id = options.run_id or f"{label}_s{seeds[0]}-{seeds[-1]}_ep{config.episodes}"
+            if options.run_id and several:
+                run_id = f"{label}_{options.run_id}"
+            if options.smoke:
+                run_id = f"smoke_{run_id}"
+            plans.append((label, config, Path(options.results_dir) / experiment.name / run_id))
     return plans
 
 
@@ -142,8 +183,8 @@ def read_evaluation(run_dir: Path) -> dict[int, dict[str, float]] | None:
     return {int(seed): dict(zip(group["metric"], group["value"])) for seed, group in frame.groupby("seed")}
 
 
-def run_experiment(experiment: Experiment, options) -> dict[str, dict[int, dict[str, float]]]:
-    """Trains (or resumes) and evaluates every requested pairing; returns {pairing: {seed: metrics}}."""
+def run_experiment(experiment: Experiment, options) -> list[Path]:
+    """Trains (or resumes) and evaluates every requested (variant, pairing); returns their run folders."""
     import tensorflow as tf
 
     from maddpg.run import train
@@ -151,24 +192,23 @@ def run_experiment(experiment: Experiment, options) -> dict[str, dict[int, dict[
     plans = build_configs(experiment, options)
     if options.eager:
         tf.config.run_functions_eagerly(True)
-    evaluations = {}
-    for pairing, config, run_dir in plans:
-        print(f"[{experiment.name}] {pairing}: {config.population} seeds x {config.episodes} episodes -> {run_dir}",
+    run_dirs = []
+    for label, config, run_dir in plans:
+        print(f"[{experiment.name}] {label}: {config.population} seeds x {config.episodes} episodes -> {run_dir}",
               flush=True)
+        run_dirs.append(run_dir)
         meta = results.read_meta(run_dir)
         if (run_dir / results.CONFIG_FILE).exists() and meta.get("training_complete"):
             results.prepare_run_dir(run_dir, config)  # still refuse a folder of another config
-            evaluation = read_evaluation(run_dir)
-            if evaluation is not None:
-                evaluations[pairing] = evaluation
+            if read_evaluation(run_dir) is not None:
                 continue
         trainer = train(config, run_dir, progress=options.progress)
         if not results.read_meta(run_dir).get("training_complete"):
             raise UsageError(f"training of {run_dir} did not finish")
-        print(f"[{experiment.name}] {pairing}: evaluating {config.eval_episodes} episodes per seed on mpe2",
+        print(f"[{experiment.name}] {label}: evaluating {config.eval_episodes} episodes per seed on mpe2",
               flush=True)
-        evaluations[pairing] = evaluate_run(config, run_dir, trainer, options.eval_workers or None)
-    return evaluations
+        evaluate_run(config, run_dir, trainer, options.eval_workers or None)
+    return run_dirs
 
 
 def main(experiment: Experiment, argv: Sequence[str] | None = None) -> int:
@@ -182,14 +222,16 @@ def main(experiment: Experiment, argv: Sequence[str] | None = None) -> int:
         return 2
     options = flags.FLAGS
     try:
-        evaluations = run_experiment(experiment, options)
+        run_dirs = run_experiment(experiment, options)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:
         print(f"error: training diverged: {error}", file=sys.stderr)
         return 1
-    markdown, rows = experiment.make_table(evaluations)
+    from paper_figures.tables import experiment_table
+
+    markdown, rows = experiment_table(experiment.name, Path(options.results_dir), run_dirs)
     table_dir = Path(options.results_dir) / experiment.name
     stem = f"{'smoke_' if options.smoke else ''}{experiment.table_name}"
     write_table(table_dir, stem, markdown, rows)
@@ -198,8 +240,8 @@ def main(experiment: Experiment, argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def write_table(directory: Path, stem: str, markdown: str, rows: list[dict]) -> None:
-    """Writes <stem>.md and <stem>.csv."""
+def write_table(directory: Path, stem: str, markdown: str, rows) -> None:
+    """Writes <stem>.md and <stem>.csv (rows: a DataFrame or a list of dicts)."""
     import pandas as pd
 
     directory.mkdir(parents=True, exist_ok=True)
