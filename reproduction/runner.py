@@ -207,7 +207,9 @@ def run_experiment(experiment: Experiment, options) -> list[Path]:
             raise UsageError(f"training of {run_dir} did not finish")
         print(f"[{experiment.name}] {label}: evaluating {config.eval_episodes} episodes per seed on mpe2",
               flush=True)
-        evaluate_run(config, run_dir, trainer, options.eval_workers or None)
+        # A smoke run evaluates 4 episodes: starting worker processes would cost more than they save.
+        workers = options.eval_workers or (1 if options.smoke else None)
+        evaluate_run(config, run_dir, trainer, workers)
     return run_dirs
 
 

@@ -91,3 +91,18 @@ def test_nan_loss_stops_with_agent_and_loss_named_and_keeps_checkpoint(make_conf
         train(config, run_dir, progress=False)
     assert (run_dir / "checkpoints" / "ckpt-100.index").exists()
     assert not list((run_dir / "checkpoints").glob("ckpt-150*"))
+
+
+def test_resume_of_a_checkpoint_made_for_other_observation_sizes_is_refused(make_config, tmp_path):
+    """A port whose layout changed since the checkpoint was written: refused by name, nothing touched."""
+    config = make_config(episodes=100)
+    train(config, tmp_path / "run", progress=False)
+    meta_path = tmp_path / "run" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    assert meta["env"] == {"agents": ["speaker_0", "listener_0"], "observation_sizes": [3, 11], "action_sizes": [3, 5]}
+    meta["env"]["observation_sizes"] = [3, 12]
+    meta_path.write_text(json.dumps(meta))
+    before = {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
+    with pytest.raises(UsageError, match=r"observation_sizes: checkpoint \[3, 12\] vs scenario \[3, 11\]"):
+        train(config, tmp_path / "run", progress=False)
+    assert before == {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}

@@ -1,0 +1,65 @@
+"""Every paper experiment script's --smoke run, as a user runs it: one run folder per (variant, pairing)
+with the documented files, the scenario's table metrics in evaluation.csv, and the printed paper table."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PAIRINGS = ("maddpg_vs_maddpg", "maddpg_vs_ddpg", "ddpg_vs_maddpg", "ddpg_vs_ddpg")
+
+# script -> (run folder labels, metrics its evaluation.csv must hold, table file stem)
+SCRIPTS = {
+    "cooperative_navigation": ([f"{v}_{p}" for v in ("n3", "n6") for p in ("maddpg", "ddpg")],
+                               {"average_distance", "collisions_per_episode"}, "table2"),
+    "physical_deception": ([f"{v}_{p}" for v in ("n2", "n4") for p in PAIRINGS],
+                           {"agent_success_percent", "adversary_success_percent", "success_difference"},
+                           "table4"),
+    "predator_prey": ([f"{v}_{p}" for v in ("pp1", "pp2") for p in PAIRINGS], {"prey_touches_per_episode"},
+                      "table3"),
+    "covert_communication": (list(PAIRINGS), {"bob_success_percent", "eve_success_percent"}, "table5"),
+    "keep_away": (list(PAIRINGS), {"adversary_goal_frames", "agent_goal_frames"}, "keep_away"),
+}
+
+
+def _run(script, *args, results_dir):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, "-m", f"reproduction.{script}", f"--results_dir={results_dir}", "--noprogress", *args]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env, timeout=900)
+
+
+@pytest.mark.parametrize("script", list(SCRIPTS))
+def test_smoke_run_writes_every_pairing_and_the_table(script, tmp_path):
+    labels, metrics, table = SCRIPTS[script]
+    completed = _run(script, "--smoke", results_dir=tmp_path)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    experiment_dir = tmp_path / script
+    for label in labels:
+        run_dir = experiment_dir / f"smoke_{label}_s0-1_ep200"
+        for name in ("config.json", "meta.json", "metrics.csv", "evaluation.csv"):
+            assert (run_dir / name).is_file(), f"{run_dir.name}/{name}"
+        evaluation = pd.read_csv(run_dir / "evaluation.csv")
+        assert metrics <= set(evaluation.metric), sorted(set(evaluation.metric))
+        assert set(evaluation.seed) == {0, 1}
+        assert evaluation.value.notna().all()
+    assert sorted(p.name for p in experiment_dir.iterdir() if p.is_dir()) == sorted(
+        f"smoke_{label}_s0-1_ep200" for label in labels)
+    assert (experiment_dir / f"smoke_{table}.md").is_file() and (experiment_dir / f"smoke_{table}.csv").is_file()
+    assert (experiment_dir / f"smoke_{table}.md").read_text().strip() in completed.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--variant=n5"], "unknown variant 'n5'; choose from n2, n4"),
+    (["--pairing=maddpg_vs_qmix"], "unknown pairing 'maddpg_vs_qmix'"),
+    (["--variant="], "--variant is empty"),
+])
+def test_bad_variant_or_pairing_is_one_line_and_exit_2(tmp_path, args, message):
+    completed = _run("physical_deception", "--smoke", *args, results_dir=tmp_path)
+    assert completed.returncode == 2
+    errors = [line for line in completed.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and message in errors[0], completed.stderr[-1500:]
+    assert not any(tmp_path.iterdir())
