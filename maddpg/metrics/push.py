@@ -1,0 +1,70 @@
+"""Keep-away (Table 6a, "frames the adversary holds the goal"), per 25-step episode on simple_push_v3.
+
+Both agents share one goal landmark (`agent.goal_a`, the landmark agent_0 observes).
+
+- adversary_goal_frames: the number of steps (of the episode's 25) after which adversary_0's centre is within
+  2 x its own size (2 x 0.05 = 0.1) of the goal landmark's centre, strictly closer; averaged over episodes.
+  The paper does not define "holds the goal"; the factor 2 x size follows the success test of the reference
+  ensemble code (closest agent within 2 x agent size of the goal), and counting steps after each env.step
+  matches "frames" (the reset state, before any action, is not counted).
+- agent_goal_frames: the same count for agent_0 (2 x agent_0's size), averaged over episodes.
+- agent_final_distance: agent_0's Euclidean distance to the goal's centre after the last step, averaged over
+  episodes (minus agent_0's last-step reward).
+
+Sizes are read from the world, so a changed scenario size changes the threshold with it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from maddpg.metrics import EpisodeMetrics
+
+HOLD_SIZE_FACTOR = 2.0
+
+
+def _goal_distance(agent) -> float:
+    return float(np.linalg.norm(agent.state.p_pos - agent.goal_a.state.p_pos))
+
+
+def _holds_goal(agent) -> bool:
+    return _goal_distance(agent) < HOLD_SIZE_FACTOR * agent.size
+
+
+class PushMetrics(EpisodeMetrics):
+    """Table 6a's metric and two companions; see the module docstring for the definitions."""
+
+    names = ("adversary_goal_frames", "agent_goal_frames", "agent_final_distance")
+
+    def __init__(self):
+        self.adversary_frames: list[int] = []
+        self.agent_frames: list[int] = []
+        self.final_distances: list[float] = []
+        self._adversary_count = self._agent_count = 0
+
+    def start_episode(self, world) -> None:
+        self._adversary_count = self._agent_count = 0
+
+    def after_step(self, world) -> None:
+        adversary, agent = _roles(world)
+        self._adversary_count += _holds_goal(adversary)
+        self._agent_count += _holds_goal(agent)
+
+    def end_episode(self, world) -> None:
+        self.adversary_frames.append(self._adversary_count)
+        self.agent_frames.append(self._agent_count)
+        self.final_distances.append(_goal_distance(_roles(world)[1]))
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "adversary_goal_frames": float(np.mean(self.adversary_frames)),
+            "agent_goal_frames": float(np.mean(self.agent_frames)),
+            "agent_final_distance": float(np.mean(self.final_distances)),
+        }
+
+
+def _roles(world):
+    """(adversary_0, agent_0), found by role rather than position in the list."""
+    adversary = next(a for a in world.agents if a.adversary)
+    agent = next(a for a in world.agents if not a.adversary)
+    return adversary, agent
