@@ -1,0 +1,10 @@
+"""Every table and figure of the paper that results/ supports, ours beside the published numbers.
+
+    python -m paper_figures            # see --help
+
+Modules: runs (find run folders, one run per seed), aggregate (means, bootstrap intervals, curves, Fig. 6's
+success rate, Fig. 3's normaliser), table_layouts and tables (Tables 1-6 and extras as markdown and CSV;
+`tables.experiment_table` for the experiment scripts), scores (Fig. 3's bars), figures (seaborn PNGs; the
+only module that imports matplotlib), readme (the README's generated results section).
+Nothing here imports TensorFlow.
+"""

@@ -1,0 +1,101 @@
+"""Every table and figure of the paper that your results/ support, ours beside the published numbers.
+
+    python -m paper_figures                                   # results/ -> paper_figures/ and README.md
+    python -m paper_figures --no_readme --out_dir /tmp/pf     # elsewhere, README untouched
+
+Writes <out_dir>/tables.md, one CSV per table (table1.csv .. table6.csv, table_keep_away.csv,
+table_policy_inference.csv), <out_dir>/figures/*.png, and, unless --no_readme, the README's generated
+results between <!-- paper_figures:start --> and <!-- paper_figures:end -->. Prints one line per file
+written and one per figure skipped, naming the command whose runs would produce it. Runs in smoke_* folders
+are left out unless --include_smoke. Any subset of runs works; missing cells read "not run".
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from absl import flags
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _define_flags(flag_values: flags.FlagValues) -> None:
+    flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "folder holding <experiment>/<run_id>/ runs",
+                        flag_values=flag_values)
+    flags.DEFINE_string("out_dir", str(REPO_ROOT / "paper_figures"), "where tables.md, the CSVs and figures/ go",
+                        flag_values=flag_values)
+    flags.DEFINE_boolean("include_smoke", False, "also read smoke_* run folders", flag_values=flag_values)
+    flags.DEFINE_boolean("no_readme", False, "do not touch the README", flag_values=flag_values)
+    flags.DEFINE_string("readme", str(REPO_ROOT / "README.md"), "README whose generated section is replaced",
+                        flag_values=flag_values)
+
+
+def _shown(path: Path) -> str:
+    """The path relative to the working directory when it lies under it (shorter lines)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command; returns its exit code (0 done, 2 bad input)."""
+    argv = list(sys.argv if argv is None else argv)
+    flag_values = flags.FlagValues()  # our own, so repeated calls (tests) start from the defaults
+    _define_flags(flag_values)
+    if any(arg in ("--help", "-h", "-help", "--helpshort", "--helpfull") for arg in argv[1:]):
+        print(__doc__.strip() + "\n\nflags:\n" + flag_values.get_help())
+        return 0
+    try:
+        remaining = flag_values(argv)
+    except flags.Error as error:
+        return _error(f"{error}; see --help")
+    if len(remaining) > 1:
+        return _error(f"unexpected arguments {remaining[1:]}; see --help")
+
+    results_dir, out_dir = Path(flag_values.results_dir), Path(flag_values.out_dir)
+    if not results_dir.is_dir():
+        return _error(f"results directory {results_dir} does not exist; run an experiment first "
+                      "(e.g. python -m reproduction.cooperative_communication) or pass --results_dir")
+    # Imported here so that --help and bad input answer without loading pandas and matplotlib.
+    from paper_figures import readme
+    from paper_figures.figures import make_figures
+    from paper_figures.runs import load_results
+    from paper_figures.tables import build_all_tables, write_tables
+
+    if not flag_values.no_readme:
+        try:
+            readme.check_markers(Path(flag_values.readme))
+        except ValueError as error:
+            return _error(str(error))
+
+    results = load_results(results_dir, include_smoke=flag_values.include_smoke)
+    for warning in results.warnings:
+        print(f"warning: {warning}")
+    tables = build_all_tables(results)
+    for path in write_tables(tables, out_dir):
+        print(f"wrote {_shown(path)}")
+    figures = make_figures(results, out_dir / "figures")
+    for figure in figures:
+        if figure.path is None:
+            print(f"skipped {figure.skip_message}")
+            continue
+        print(f"wrote {_shown(figure.path)}")
+        for note in figure.notes:
+            print(f"  note: {note}")
+    if not flag_values.no_readme:
+        section = readme.results_section(tables, figures, results, out_dir / "tables.md", Path(flag_values.readme))
+        readme.write_readme_section(Path(flag_values.readme), section)
+        print(f"wrote {_shown(Path(flag_values.readme))} (the section between the paper_figures markers)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

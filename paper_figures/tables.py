@@ -1,0 +1,208 @@
+"""The paper's Tables 1-6 (and two extras) from results/: ours beside the paper's, as markdown and CSV.
+
+Each cell reads "mean [95% CI] (n=seeds)" beside the paper's number, with a column saying whether the
+paper's number lies inside our interval. A cell no evaluated seed supports reads "not run".
+
+Importable without TensorFlow and without seaborn: the experiment scripts call `experiment_table` to print
+their table after training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+
+from paper_figures.aggregate import cell_stats, per_seed, select_rows
+from paper_figures.runs import Results, load_results
+from paper_figures.table_layouts import TABLE_LAYOUTS, TableLayout, algorithm_label, layouts_for, script_command
+from reproduction.runner import format_cell
+
+NOT_RUN = "not run"
+CSV_COLUMNS = ("table", "row", "column", "scenario", "algorithm", "role", "metric", "mean", "ci_low", "ci_high",
+               "n", "paper", "paper_in_ci", "runs")
+HOW_TO_READ = (
+    "Ours: mean over seeds [95% percentile-bootstrap confidence interval] (n=number of seeds), each seed's "
+    "value its evaluation after training (never the best point of training). \"in CI\": whether the paper's "
+    "number lies inside our interval (n/a with a single seed, which has no interval). \"not run\": no "
+    "evaluated seed yet."
+)
+
+
+def wrap(paragraph: str, width: int = 110) -> str:
+    """A prose paragraph wrapped like the rest of the README (words are never split)."""
+    return textwrap.fill(paragraph, width=width, break_long_words=False, break_on_hyphens=False)
+
+
+@dataclasses.dataclass
+class TableResult:
+    """A filled table: its layout, one CSV row per cell, and its markdown (table, notes, runs used)."""
+
+    layout: TableLayout
+    frame: pd.DataFrame
+    body: str
+
+    @property
+    def has_results(self) -> bool:
+        return bool((self.frame["n"] > 0).any())
+
+    def markdown(self, heading: str = "##") -> str:
+        """The table's section: a heading with its title, then its body."""
+        return f"{heading} {self.layout.title}\n\n{self.body}"
+
+
+def build_table(layout: TableLayout, results: Results) -> TableResult:
+    """Aggregates every cell of a layout from the chosen evaluation rows."""
+    records = []
+    for cell in layout.cells:
+        rows = select_rows(results.evaluation, experiment=layout.experiment, scenario=cell.scenario,
+                           algorithm=cell.algorithm, role=cell.role, metric=cell.metric)
+        stats = cell_stats(per_seed(rows).to_numpy())
+        records.append({
+            "table": layout.name, "row": " | ".join(cell.row), "column": cell.column, "scenario": cell.scenario,
+            "algorithm": cell.algorithm or "", "role": cell.role, "metric": cell.metric, "mean": stats.mean,
+            "ci_low": stats.low, "ci_high": stats.high, "n": stats.n, "paper": cell.paper,
+            "paper_in_ci": stats.contains(cell.paper), "runs": ";".join(sorted(rows["run"].unique())),
+        })
+    frame = pd.DataFrame(records, columns=list(CSV_COLUMNS))
+    return TableResult(layout, frame, _body(layout, frame, results))
+
+
+def _in_ci_text(n: int, inside: bool | None) -> str:
+    if n == 0:
+        return "-"
+    if inside is None:
+        return "n/a"
+    return "yes" if inside else "no"
+
+
+def markdown_table(layout: TableLayout, frame: pd.DataFrame) -> str:
+    """The layout's rows and columns as a markdown table; paper and in-CI columns only if the paper has numbers."""
+    header = list(layout.row_headers)
+    for column in layout.columns:
+        header += [f"{column} (ours)", "(paper)", "in CI"] if layout.has_paper else [f"{column} (ours)"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    by_cell = {(record["row"], record["column"]): record for record in frame.to_dict("records")}
+    digits = {(" | ".join(cell.row), cell.column): cell.digits for cell in layout.cells}
+    for row in layout.rows:
+        key_row = " | ".join(row)
+        parts = list(row)
+        for column in layout.columns:
+            record = by_cell.get((key_row, column))
+            if record is None:  # a layout need not fill every row x column
+                parts += ["", "", ""] if layout.has_paper else [""]
+                continue
+            places = digits[(key_row, column)]
+            n = int(record["n"])
+            ours = format_cell(record["mean"], record["ci_low"], record["ci_high"], n, places) if n else NOT_RUN
+            parts.append(ours)
+            if layout.has_paper:
+                paper = record["paper"]
+                parts.append("-" if paper is None or pd.isna(paper) else f"{paper:.{places}f}")
+                parts.append(_in_ci_text(n, record["paper_in_ci"]))
+        lines.append("| " + " | ".join(parts) + " |")
+    return "\n".join(lines)
+
+
+def format_seeds(seeds) -> str:
+    """'0-9' for a contiguous range, else '0, 2, 5'."""
+    seeds = sorted(int(seed) for seed in seeds)
+    if not seeds:
+        return "none"
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ", ".join(str(seed) for seed in seeds)
+
+
+def runs_used(layout: TableLayout, frame: pd.DataFrame, results: Results) -> str:
+    """Which run folders filled the table (with their seeds and episodes), and which are not evaluated yet."""
+    by_label = results.runs_by_label()
+    used = sorted({label for labels in frame["runs"] for label in labels.split(";") if label})
+    lines = []
+    if used:
+        described = []
+        for label in used:
+            run = by_label[label]
+            seeds = select_rows(results.evaluation, run=label)["seed"].unique()
+            evaluated = f", {run.eval_episodes} evaluation episodes per seed" if run.eval_episodes else ""
+            text = (f"`results/{label}` ({algorithm_label(run.algorithm)}, {run.scenario}, seeds "
+                    f"{format_seeds(seeds)}, {run.episodes} training episodes{evaluated})")
+            described.append(text + (f", made by `{run.command}`" if run.command else ""))
+        lines.append("Runs used: " + "; ".join(described) + ".")
+    waiting = [run for run in results.runs
+               if run.experiment == layout.experiment and not run.evaluated and run.label in results.sources]
+    if waiting:
+        lines.append("Not evaluated yet (their cells say not run): " + "; ".join(
+            f"`results/{run.label}` ({'training complete' if run.training_complete else 'training'})"
+            for run in waiting) + ".")
+    command = f"`{script_command(layout.experiment)}`"
+    if used or waiting:
+        lines.append(f"Produced by {command}.")
+    else:
+        lines.append(f"Not run yet: {command} produces these runs.")
+    return " ".join(lines)
+
+
+def _body(layout: TableLayout, frame: pd.DataFrame, results: Results) -> str:
+    parts = [markdown_table(layout, frame)]
+    parts += [wrap(note) for note in layout.notes]
+    parts.append(wrap(runs_used(layout, frame, results)))
+    return "\n\n".join(parts)
+
+
+def build_all_tables(results: Results) -> list[TableResult]:
+    """Every table of TABLE_LAYOUTS, in the paper's order, extras last."""
+    return [build_table(layout, results) for layout in TABLE_LAYOUTS]
+
+
+def tables_document(tables: list[TableResult]) -> str:
+    """The text of tables.md."""
+    parts = ["# The paper's tables: our results beside the published numbers",
+             "Generated by `python -m paper_figures` from results/; do not edit by hand.", wrap(HOW_TO_READ),
+             wrap("Where several run folders hold the same seed of the same experiment, scenario and algorithm, "
+                  "the one with more training episodes counts, then the newer one; each table lists the folders "
+                  "it used.")]
+    parts += [table.markdown("##") for table in tables]
+    return "\n\n".join(parts) + "\n"
+
+
+def write_tables(tables: list[TableResult], out_dir: Path) -> list[Path]:
+    """Writes tables.md and <table name>.csv per table into out_dir; returns the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    path = out_dir / "tables.md"
+    path.write_text(tables_document(tables))
+    written.append(path)
+    for table in tables:
+        path = out_dir / f"{table.layout.name}.csv"
+        table.frame.to_csv(path, index=False)
+        written.append(path)
+    return written
+
+
+def experiment_table(experiment: str, results_dir: Path,
+                     run_dirs: list[Path] | None = None) -> tuple[str, pd.DataFrame]:
+    """The markdown and rows of one experiment's paper table.
+
+    Args:
+        experiment: results/<experiment>/ name, e.g. "cooperative_communication".
+        results_dir: the results/ folder.
+        run_dirs: the run folders to read (smoke ones included as given); None reads every non-smoke run
+            under results_dir/<experiment>/.
+
+    Returns:
+        (markdown: title, how to read it, table, notes and runs used; one CSV row per cell as a DataFrame).
+
+    Raises:
+        ValueError: no table is filled by that experiment.
+    """
+    layouts = layouts_for(experiment)
+    if run_dirs is None:
+        results = load_results(Path(results_dir))
+    else:
+        results = load_results(Path(results_dir), run_dirs=[Path(run_dir) for run_dir in run_dirs])
+    tables = [build_table(layout, results) for layout in layouts]
+    markdown = "\n\n".join(f"{table.layout.title}\n\n{HOW_TO_READ}\n\n{table.body}" for table in tables)
+    return markdown, pd.concat([table.frame for table in tables], ignore_index=True)
