@@ -183,8 +183,12 @@ def read_evaluation(run_dir: Path) -> dict[int, dict[str, float]] | None:
     return {int(seed): dict(zip(group["metric"], group["value"])) for seed, group in frame.groupby("seed")}
 
 
-def run_experiment(experiment: Experiment, options) -> list[Path]:
-    """Trains (or resumes) and evaluates every requested (variant, pairing); returns their run folders."""
+def run_experiment(experiment: Experiment, options, command: str | None = None) -> list[Path]:
+    """Trains (or resumes) and evaluates every requested (variant, pairing); returns their run folders.
+
+    `command`, the command line that asked for the runs, is recorded in each run's meta.json (the tables
+    quote it as the command that produced the run).
+    """
     import tensorflow as tf
 
     from maddpg.run import train
@@ -203,6 +207,8 @@ def run_experiment(experiment: Experiment, options) -> list[Path]:
             if read_evaluation(run_dir) is not None:
                 continue
         trainer = train(config, run_dir, progress=options.progress)
+        if command:
+            results.update_meta(run_dir, command=command)
         if not results.read_meta(run_dir).get("training_complete"):
             raise UsageError(f"training of {run_dir} did not finish")
         print(f"[{experiment.name}] {label}: evaluating {config.eval_episodes} episodes per seed on mpe2",
@@ -218,13 +224,15 @@ def main(experiment: Experiment, argv: Sequence[str] | None = None) -> int:
     from maddpg.run import TrainingDiverged
 
     define_flags(experiment)
-    remaining = _parse_flags(list(argv if argv is not None else sys.argv))
+    argv = list(argv if argv is not None else sys.argv)
+    remaining = _parse_flags(argv)
     if len(remaining) > 1:
         print(f"error: unexpected arguments {remaining[1:]}; see --help", file=sys.stderr)
         return 2
     options = flags.FLAGS
     try:
-        run_dirs = run_experiment(experiment, options)
+        command = " ".join([f"python -m reproduction.{experiment.name}", *argv[1:]])
+        run_dirs = run_experiment(experiment, options, command)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
