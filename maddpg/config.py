@@ -69,6 +69,8 @@ class TrainConfig:
         unknown = [k for k in self.critic_kinds if k not in CRITIC_KINDS]
         if unknown:
             problems.append(f"unknown critic kind {unknown[0]!r}; choose from {', '.join(CRITIC_KINDS)}")
+        if problems:  # the divisibility checks below need positive divisors
+            raise ValueError("; ".join(problems))
         if self.episodes % self.num_envs:
             problems.append(f"episodes ({self.episodes}) must be a multiple of num_envs ({self.num_envs})")
         if self.log_every_episodes % self.num_envs:
