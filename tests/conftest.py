@@ -23,3 +23,19 @@ def tiny_config(**overrides):
 @pytest.fixture
 def make_config():
     return tiny_config
+
+
+def record_episode(metrics, worlds_after_each_step):
+    """Feeds a scenario's EpisodeMetrics one episode: the worlds as they stand after each step."""
+    metrics.start_episode(worlds_after_each_step[0])
+    for world in worlds_after_each_step:
+        metrics.after_step(world)
+    metrics.end_episode(worlds_after_each_step[-1])
+
+
+def assert_parity_within(report, tolerance, steps=25):
+    """A report of envs.batched.parity: every compared quantity within tolerance, no reward event differs."""
+    for name in ("positions", "velocities", "communication", "rewards", "observations"):
+        assert report[name] <= tolerance, (name, report)
+    assert report["reward_event_mismatches"] == 0
+    assert report["steps"] == steps

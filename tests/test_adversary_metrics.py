@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import record_episode
 
 from envs.reference import make_reference_env
 from maddpg.metrics import scenario_metrics
@@ -23,13 +24,6 @@ def _world(scenario="adversary_n2", adversary=FAR, good=None, seed=0):
     return world
 
 
-def _record(metrics, worlds_after_each_step):
-    metrics.start_episode(worlds_after_each_step[0])
-    for world in worlds_after_each_step:
-        metrics.after_step(world)
-    metrics.end_episode(worlds_after_each_step[-1])
-
-
 def test_registered_for_both_variants_with_the_fixed_names():
     for scenario in ("adversary_n2", "adversary_n4"):
         metrics = scenario_metrics(scenario)
@@ -44,8 +38,8 @@ def test_thresholds_are_twice_each_agents_own_size():
     assert {a.size for a in world.agents} == {0.15}
     metrics = AdversaryMetrics()
     # Episode 1: adversary just inside 0.3, good agents just outside. Episode 2: the reverse.
-    _record(metrics, [_world(adversary=[0.0, 0.299], good=[[0.301, 0.0], [0.0, -0.301]])])
-    _record(metrics, [_world(adversary=[-0.301, 0.0], good=[FAR, [0.2, 0.2]])])
+    record_episode(metrics, [_world(adversary=[0.0, 0.299], good=[[0.301, 0.0], [0.0, -0.301]])])
+    record_episode(metrics, [_world(adversary=[-0.301, 0.0], good=[FAR, [0.2, 0.2]])])
     summary = metrics.summary()
     assert summary["agent_success_percent"] == 50.0 and summary["adversary_success_percent"] == 50.0
     assert summary["success_difference"] == 0.0
@@ -57,10 +51,10 @@ def test_sizes_are_read_from_the_world():
     """Doubling an agent's size doubles its radius: nothing is hard-coded."""
     inside_only_if_bigger = _world(adversary=[0.45, 0.0], good=[FAR, [0.0, 0.45]])
     metrics = AdversaryMetrics()
-    _record(metrics, [inside_only_if_bigger])
+    record_episode(metrics, [inside_only_if_bigger])
     for agent in inside_only_if_bigger.agents:
         agent.size = 0.3
-    _record(metrics, [inside_only_if_bigger])
+    record_episode(metrics, [inside_only_if_bigger])
     summary = metrics.summary()
     assert summary["agent_success_percent"] == 50.0 and summary["adversary_success_percent"] == 50.0
 
@@ -71,7 +65,7 @@ def test_the_nearest_good_agent_counts_and_is_chosen_each_step():
     on_goal_first = _world("adversary_n4", good=[[0.0, -0.2], FAR, [0.4, 0.0], FAR])
     nobody = _world("adversary_n4", good=[[0.0, 0.35], FAR, [0.31, 0.0], FAR])
     metrics = AdversaryMetrics()
-    _record(metrics, [on_goal_third] * 10 + [nobody] * 5 + [on_goal_first] * 10)
+    record_episode(metrics, [on_goal_third] * 10 + [nobody] * 5 + [on_goal_first] * 10)
     summary = metrics.summary()
     assert summary["agent_goal_frames"] == 20.0 and summary["agent_success_percent"] == 100.0
     assert summary["adversary_goal_frames"] == 0.0 and summary["adversary_success_percent"] == 0.0
@@ -84,8 +78,8 @@ def test_goal_frames_count_steps_at_the_goal_and_average_over_episodes():
     at_goal = _world(adversary=[0.05, -0.1], good=[[0.0, 0.25], FAR])
     away = _world(adversary=[0.0, 0.5], good=[FAR, FAR])
     metrics = AdversaryMetrics()
-    _record(metrics, [away] * 18 + [at_goal] * 7)  # adversary 7 frames, ends at the goal
-    _record(metrics, [at_goal] * 3 + [away] * 22)  # 3 frames, ends away
+    record_episode(metrics, [away] * 18 + [at_goal] * 7)  # adversary 7 frames, ends at the goal
+    record_episode(metrics, [at_goal] * 3 + [away] * 22)  # 3 frames, ends away
     summary = metrics.summary()
     assert summary["adversary_goal_frames"] == 5.0 and summary["agent_goal_frames"] == 5.0
     assert summary["adversary_success_percent"] == 50.0 and summary["agent_success_percent"] == 50.0
@@ -110,7 +104,7 @@ def test_goal_is_the_worlds_goal_landmark_not_another():
     world.agents[1].state.p_pos = other.state.p_pos.copy()
     goal_gap = np.linalg.norm(other.state.p_pos - world.agents[0].goal_a.state.p_pos)
     metrics = AdversaryMetrics()
-    _record(metrics, [world])
+    record_episode(metrics, [world])
     summary = metrics.summary()
     assert summary["adversary_success_percent"] == (100.0 if goal_gap < 0.3 else 0.0)
     np.testing.assert_allclose(summary["adversary_final_distance"], goal_gap)

@@ -7,6 +7,7 @@ Test-sized: 4 x 50 free-running episodes, 2 x 20 teacher-forced episodes, 2 x 20
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import assert_parity_within
 from gymnasium.utils import seeding
 from pettingzoo.utils.env_logger import EnvLogger
 
@@ -58,23 +59,16 @@ def test_mpe2_reset_draws_goal_then_key_then_positions_from_the_seeded_np_random
     assert combos == {(0, 0), (0, 1), (1, 0), (1, 1)}  # goal and key are drawn independently
 
 
-def _assert_within(report, tolerance):
-    for name in ("positions", "velocities", "communication", "rewards", "observations"):
-        assert report[name] <= tolerance, (name, report)
-    assert report["reward_event_mismatches"] == 0
-    assert report["steps"] == 25
-
-
 @pytest.mark.parametrize("kind", ["soft", "one_hot"])
 @pytest.mark.parametrize("dtype,tolerance", [(tf.float64, 1e-12), (tf.float32, 1e-5)])
 def test_free_running_episodes_match_mpe2(kind, dtype, tolerance):
     """Measured: float64 4e-16, float32 3e-7 (rewards; positions 3e-8 are only the float32 copy of mpe2's)."""
-    _assert_within(free_running(BatchedCrypto(dtype), "crypto", 50, kind), tolerance)
+    assert_parity_within(free_running(BatchedCrypto(dtype), "crypto", 50, kind), tolerance)
 
 
 @pytest.mark.parametrize("dtype,tolerance", [(tf.float64, 1e-12), (tf.float32, 1e-5)])
 def test_teacher_forced_steps_match_mpe2(dtype, tolerance):
-    _assert_within(teacher_forced(BatchedCrypto(dtype), "crypto", 20), tolerance)
+    assert_parity_within(teacher_forced(BatchedCrypto(dtype), "crypto", 20), tolerance)
 
 
 @pytest.mark.parametrize("dtype,tolerance", [(tf.float64, 1e-12), (tf.float32, 1e-5)])

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import record_episode
 
 from envs.reference import make_reference_env
 from maddpg.evaluation import evaluate_member, sample_soft_action
@@ -19,17 +20,10 @@ def _world_with_listener_at(offset):
     return world
 
 
-def _record(metrics, worlds_after_each_step):
-    metrics.start_episode(worlds_after_each_step[0])
-    for world in worlds_after_each_step:
-        metrics.after_step(world)
-    metrics.end_episode(worlds_after_each_step[-1])
-
-
 def test_listener_on_the_goal_counts_as_reached_and_distance_zero():
     metrics = scenario_metrics("speaker_listener")
     world = _world_with_listener_at([0.0, 0.0])
-    _record(metrics, [world] * 25)
+    record_episode(metrics, [world] * 25)
     summary = metrics.summary()
     assert summary["target_reach_percent"] == 100.0 and summary["average_distance"] == 0.0
 
@@ -38,8 +32,8 @@ def test_reach_threshold_is_twice_the_listener_size():
     metrics = SpeakerListenerMetrics()
     inside, outside = _world_with_listener_at([0.149, 0.0]), _world_with_listener_at([0.0, 0.151])
     assert inside.agents[1].size == 0.075
-    _record(metrics, [_world_with_listener_at([1.0, 0.0]), inside])
-    _record(metrics, [_world_with_listener_at([0.0, 0.0]), outside])
+    record_episode(metrics, [_world_with_listener_at([1.0, 0.0]), inside])
+    record_episode(metrics, [_world_with_listener_at([0.0, 0.0]), outside])
     summary = metrics.summary()
     assert summary["target_reach_percent"] == 50.0
     # average distance: mean over steps of squared distance, then over episodes.

@@ -9,6 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import assert_parity_within
 from gymnasium.utils import seeding
 from pettingzoo.utils.env_logger import EnvLogger
 
@@ -62,24 +63,17 @@ def test_mpe2_reset_draws_goal_then_positions_from_the_seeded_np_random():
     assert goals == {0, 1}
 
 
-def _assert_within(report, tolerance):
-    for name in ("positions", "velocities", "communication", "rewards", "observations"):
-        assert report[name] <= tolerance, (name, report)
-    assert report["reward_event_mismatches"] == 0
-    assert report["steps"] == 25
-
-
 @pytest.mark.parametrize("kind", ["soft", "one_hot"])
 @pytest.mark.parametrize("dtype,tolerance", [(tf.float64, 1e-12), (tf.float32, 1e-5)])
 def test_free_running_episodes_match_mpe2(kind, dtype, tolerance):
     """mpe2's reset state copied in once, then 25 steps of both on the same actions (measured: float64 2e-16,
     float32 2e-6; these random starts bring the agents into contact only now and then, see the contact tests)."""
-    _assert_within(free_running(BatchedPush(dtype), "push", 50, kind), tolerance)
+    assert_parity_within(free_running(BatchedPush(dtype), "push", 50, kind), tolerance)
 
 
 @pytest.mark.parametrize("dtype,tolerance", [(tf.float64, 1e-12), (tf.float32, 1e-5)])
 def test_teacher_forced_steps_match_mpe2(dtype, tolerance):
-    _assert_within(teacher_forced(BatchedPush(dtype), "push", 20), tolerance)
+    assert_parity_within(teacher_forced(BatchedPush(dtype), "push", 20), tolerance)
 
 
 def _envs_in_contact(count, first_seed, rng):

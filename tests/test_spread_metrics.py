@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import record_episode
 
 from envs.reference import make_reference_env
 from maddpg.metrics import scenario_metrics
@@ -18,20 +19,13 @@ def _world(n, agents, landmarks):
     return world
 
 
-def _record(metrics, worlds_after_each_step):
-    metrics.start_episode(worlds_after_each_step[0])
-    for world in worlds_after_each_step:
-        metrics.after_step(world)
-    metrics.end_episode(worlds_after_each_step[-1])
-
-
 LANDMARKS_3 = [(-1.0, 0.0), (0.0, 0.0), (1.0, 0.0)]
 
 
 def test_agents_on_the_landmarks_give_zero_distance_and_full_occupancy():
     metrics = scenario_metrics("spread_n3")
     assert isinstance(metrics, SpreadMetrics)
-    _record(metrics, [_world(3, LANDMARKS_3, LANDMARKS_3)] * 25)
+    record_episode(metrics, [_world(3, LANDMARKS_3, LANDMARKS_3)] * 25)
     assert metrics.summary() == {"average_distance": 0.0, "collisions_per_episode": 0.0, "occupied_landmarks": 3.0}
 
 
@@ -40,8 +34,8 @@ def test_distance_sums_each_landmarks_nearest_agent_without_assignment():
     far = _world(3, [(-0.5, 0.0), (1.3, 0.4), (5.0, 5.0)], LANDMARKS_3)
     near = _world(3, LANDMARKS_3, LANDMARKS_3)
     metrics = SpreadMetrics()
-    _record(metrics, [far, near])  # per-step sums 1.5 and 0 -> episode mean 0.75
-    _record(metrics, [far])  # 1.5
+    record_episode(metrics, [far, near])  # per-step sums 1.5 and 0 -> episode mean 0.75
+    record_episode(metrics, [far])  # 1.5
     np.testing.assert_allclose(metrics.summary()["average_distance"], (0.75 + 1.5) / 2)
 
 
@@ -52,15 +46,15 @@ def test_collisions_count_distinct_pairs_per_step_never_self():
     one_pair = _world(3, [(0.0, 0.0), (0.2999, 0.0), (-0.3001, 0.0)], LANDMARKS_3)
     apart = _world(3, [(0.0, 0.0), (1.0, 0.0), (-1.0, 0.0)], LANDMARKS_3)
     metrics = SpreadMetrics()
-    _record(metrics, [clump, clump, one_pair] + [apart] * 22)  # 3 + 3 + 1 = 7
-    _record(metrics, [apart] * 25)  # 0
+    record_episode(metrics, [clump, clump, one_pair] + [apart] * 22)  # 3 + 3 + 1 = 7
+    record_episode(metrics, [apart] * 25)  # 0
     assert metrics.summary()["collisions_per_episode"] == 3.5
 
 
 def test_occupied_landmarks_threshold_is_a_tenth():
     inside = _world(3, [(-1.0, 0.099), (0.0, 0.101), (1.0, 0.0)], LANDMARKS_3)
     metrics = SpreadMetrics()
-    _record(metrics, [inside, _world(3, LANDMARKS_3, LANDMARKS_3)])  # 2 then 3 -> 2.5
+    record_episode(metrics, [inside, _world(3, LANDMARKS_3, LANDMARKS_3)])  # 2 then 3 -> 2.5
     assert metrics.summary()["occupied_landmarks"] == 2.5
 
 
@@ -69,7 +63,7 @@ def test_six_agents():
     agents = [(float(i), 0.2) for i in range(6)]  # each 0.2 above its landmark, neighbours 1 apart
     agents[5] = (4.1, 0.2)  # touches agent_4 (0.1 apart); landmark 5's nearest is agent_5, hypot(0.9, 0.2) away
     metrics = scenario_metrics("spread_n6")
-    _record(metrics, [_world(6, agents, landmarks)])
+    record_episode(metrics, [_world(6, agents, landmarks)])
     summary = metrics.summary()
     np.testing.assert_allclose(summary["average_distance"], 5 * 0.2 + np.hypot(0.9, 0.2))
     assert summary["collisions_per_episode"] == 1.0 and summary["occupied_landmarks"] == 0.0
@@ -119,7 +113,7 @@ def test_collision_counts_agree_with_mpe2_benchmark_on_contacts():
         agent.state.p_vel = np.zeros(2)
     _, _, _, _, infos = env.step({a: np.eye(5, dtype=np.float32)[0] for a in env.agents})  # nobody moves yet
     metrics = SpreadMetrics()
-    _record(metrics, [world])
+    record_episode(metrics, [world])
     benchmark_collisions = sum(infos[a]["benchmark_data"][1] for a in env.possible_agents)
     assert benchmark_collisions == 12
     assert metrics.summary()["collisions_per_episode"] == benchmark_collisions / 2 == 6

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import record_episode
 
 from envs.reference import make_reference_env, to_env_actions
 from maddpg.metrics import scenario_metrics
@@ -21,13 +22,6 @@ def _world(prey_at=(0.0, 0.0), predator_offsets=((0.5, 0.5), (0.5, -0.5), (-0.5,
     return world
 
 
-def _record(metrics, worlds_after_each_step):
-    metrics.start_episode(worlds_after_each_step[0])
-    for world in worlds_after_each_step:
-        metrics.after_step(world)
-    metrics.end_episode(worlds_after_each_step[-1])
-
-
 def test_registered_for_both_variants():
     for scenario in ("tag_pp1", "tag_pp2"):
         metrics = scenario_metrics(scenario)
@@ -36,7 +30,7 @@ def test_registered_for_both_variants():
 
 def test_no_contact_no_touches():
     metrics = TagMetrics()
-    _record(metrics, [_world()] * 25)
+    record_episode(metrics, [_world()] * 25)
     assert metrics.summary() == {"prey_touches_per_episode": 0.0, "prey_caught_steps": 0.0,
                                  "prey_boundary_steps": 0.0}
 
@@ -57,9 +51,9 @@ def test_touches_sum_predators_and_steps_and_average_over_episodes():
     three = _world(predator_offsets=((0.1, 0.0), (0.0, -0.05), (-0.02, 0.03)))  # all 3
     none = _world()
     # Episode 1: 3 steps with 2 touches, 2 with 3, 20 with none -> 12 touches, 5 caught steps.
-    _record(metrics, [two] * 3 + [three] * 2 + [none] * 20)
+    record_episode(metrics, [two] * 3 + [three] * 2 + [none] * 20)
     # Episode 2: 25 steps with none.
-    _record(metrics, [none] * 25)
+    record_episode(metrics, [none] * 25)
     summary = metrics.summary()
     assert summary["prey_touches_per_episode"] == 6.0
     assert summary["prey_caught_steps"] == 2.5
@@ -73,8 +67,8 @@ def test_boundary_steps_count_a_prey_outside_the_unit_box_strictly():
     # Predators far away; the prey's position is what matters.
     steps = ([_world(prey_at=(0.99, 0.99))] * 10 + [_world(prey_at=(-1.5, 0.3))] * 4
              + [_world(prey_at=(0.2, 3.0))] * 3 + [_world(prey_at=(0.0, 0.0))] * 8)
-    _record(metrics, steps)
-    _record(metrics, [_world(prey_at=(0.0, 0.0))] * 25)
+    record_episode(metrics, steps)
+    record_episode(metrics, [_world(prey_at=(0.0, 0.0))] * 25)
     assert metrics.summary()["prey_boundary_steps"] == 3.5
 
 
