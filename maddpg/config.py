@@ -42,6 +42,10 @@ class TrainConfig:
     logit_penalty: float = _field(1e-3, "openai code", "actor loss += this * mean(logits^2)")
     gumbel_temperature: float = _field(1.0, "openai code", "relaxed Gumbel-softmax temperature")
     copy_targets_at_start: bool = _field(False, "openai code", "copy online weights into targets at start")
+    policy_inference: bool = _field(False, "paper", "critic targets use each agent's learned approximations of "
+                                    "the other agents' policies instead of their true target actors (sec. 4.2)")
+    inference_entropy_weight: float = _field(1e-3, "paper", "lambda: entropy bonus of the approximations' "
+                                             "log-likelihood objective")
     log_every_episodes: int = _field(1000, "openai code", "log the mean of the last this many episodes")
     checkpoint_every_episodes: int = _field(5000, "ours", "save a resumable checkpoint this often")
     eval_episodes: int = _field(1000, "paper", "evaluation episodes per seed on the reference mpe2 env")
@@ -56,6 +60,8 @@ class TrainConfig:
         for name in ("learning_rate", "gumbel_temperature", "adam_epsilon"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive, got {getattr(self, name)}")
+        if self.inference_entropy_weight < 0:
+            problems.append(f"inference_entropy_weight must be >= 0, got {self.inference_entropy_weight}")
         if not 0.0 <= self.gamma <= 1.0:
             problems.append(f"gamma must lie in [0, 1], got {self.gamma}")
         if not 0.0 < self.tau <= 1.0:

@@ -11,6 +11,11 @@ where x is every agent's observation for a `maddpg` critic and only o_i for a `d
 for the actions). Agents are updated one after another, each on its own freshly sampled batch, and each
 agent's target networks move right after its own update, exactly in the reference order.
 
+With `policy_inference` (paper sec. 4.2) agent i also learns an approximation mu_hat_i^j of every other agent
+j's policy (maximum log-likelihood of j's latest actions plus lambda x entropy, one gradient step per update)
+and its critic target uses the approximations' target networks for a'_j (j != i): agent i's update then never
+reads another agent's true actor.
+
 Everything carries a leading population axis P; losses are summed over P (each member's own mean), so each
 member's gradient is the gradient of its own loss and per-member Adam states stay independent.
 """
@@ -79,12 +84,43 @@ class Learner(tf.Module):
                 soft_update(self.target_critics[i].trainable_variables, self.critics[i].trainable_variables, 1.0)
             self.actor_optimizers.append(self._optimizer(self.actors[i], f"actor_adam_{i}"))
             self.critic_optimizers.append(self._optimizer(self.critics[i], f"critic_adam_{i}"))
+        # approximations[i][j] / target_approximations[i][j]: agent i's model of agent j's policy (None for j == i).
+        self.approximations, self.target_approximations, self.approximation_optimizers = [], [], []
+        if config.policy_inference:
+            self._build_approximations()
+        approximation_networks = [net for row in self.approximations + self.target_approximations
+                                  for net in row if net is not None]
         # tf.train.Checkpoint does not follow a tf.Module into Keras 3 models, so their weights (targets
         # included) are listed here by name; without this a resumed run would restart its target networks.
         self.network_weights = {
             network.name: list(network.weights)
             for network in self.actors + self.target_actors + self.critics + self.target_critics
+            + approximation_networks
         }
+
+    def _build_approximations(self) -> None:
+        """Agent i's approximate policy of each other agent j (on o_j, logits over j's actions) and its target."""
+        seeds, units = self.config.seeds, self.config.hidden_units
+        if len(self.observation_sizes) < 2:
+            raise ValueError("policy_inference needs at least two agents (each approximates the others)")
+        for i in range(len(self.observation_sizes)):
+            online, target, optimizers = [], [], []
+            for j, (obs_size, act_size) in enumerate(zip(self.observation_sizes, self.action_sizes)):
+                if i == j:
+                    online.append(None)
+                    target.append(None)
+                    optimizers.append(None)
+                    continue
+                network = build_network(PopulationMLP(seeds, units, act_size, f"approx_{i}_of_{j}"), obs_size)
+                online.append(network)
+                target.append(build_network(PopulationMLP(seeds, units, act_size, f"target_approx_{i}_of_{j}"),
+                                            obs_size))
+                # The reference inference code starts its targets as copies of the online networks.
+                soft_update(target[-1].trainable_variables, network.trainable_variables, 1.0)
+                optimizers.append(self._optimizer(network, f"approx_adam_{i}_of_{j}"))
+            self.approximations.append(online)
+            self.target_approximations.append(target)
+            self.approximation_optimizers.append(optimizers)
 
     def _optimizer(self, network: keras.Model, name: str) -> keras.optimizers.Optimizer:
         optimizer = keras.optimizers.Adam(self.config.learning_rate, epsilon=self.config.adam_epsilon, name=name)
@@ -141,7 +177,11 @@ class Learner(tf.Module):
         config = self.config
         indices = rng.integers([config.batch_size], buffer.size)  # [P, batch]
         observations, actions, rewards, next_observations = buffer.sample(indices)
-        target = self.critic_target(agent, rewards, next_observations, self.act(next_observations, rng, target=True))
+        if config.policy_inference:
+            target_actions = self.inferred_target_actions(agent, next_observations, rng)
+        else:
+            target_actions = self.act(next_observations, rng, target=True)
+        target = self.critic_target(agent, rewards, next_observations, target_actions)
 
         critic = self.critics[agent]
         with tf.GradientTape() as tape:
@@ -159,6 +199,63 @@ class Learner(tf.Module):
         soft_update(self.target_actors[agent].trainable_variables, actor.trainable_variables, config.tau)
         soft_update(self.target_critics[agent].trainable_variables, critic.trainable_variables, config.tau)
         return critic_member_loss, actor_member_loss
+
+    def inferred_target_actions(self, agent: int, next_observations, rng: PopulationRandom):
+        """Per agent [P, batch, A_j]: agent i's own target actor for itself, its target approximations for the
+        others; the same random draws, in the same order, as `act(..., target=True)`."""
+        actions = []
+        for j, obs in enumerate(next_observations):
+            network = self.target_actors[j] if j == agent else self.target_approximations[agent][j]
+            logits = network(obs)  # [P, batch, A_j]
+            noise = rng.uniform(tf.shape(logits)[1:], dtype=logits.dtype)
+            actions.append(gumbel_softmax(logits, noise, self.config.gumbel_temperature))
+        return actions
+
+    def approximation_loss(self, agent: int, other: int, observations, actions) -> tf.Tensor:
+        """[P] -(mean log-likelihood of j's (soft) actions + lambda x mean entropy) under mu_hat_i^j.
+
+        A stored action is a relaxed one-hot sample, so its log-likelihood is sum_k a_k log pi_k (the
+        cross-entropy against the soft vector; exactly log pi_a for a one-hot action).
+        """
+        log_probs = tf.nn.log_softmax(self.approximations[agent][other](observations[other]))  # [P, n, A_j]
+        log_likelihood = tf.reduce_sum(actions[other] * log_probs, axis=-1)  # [P, n]
+        entropy = -tf.reduce_sum(tf.exp(log_probs) * log_probs, axis=-1)  # [P, n]
+        return -tf.reduce_mean(log_likelihood + self.config.inference_entropy_weight * entropy, axis=1)
+
+    def policy_kl(self, agent: int, other: int, observations) -> tf.Tensor:
+        """[P] mean KL(mu_hat_i^j || mu_j) over the observations (a diagnostic: reads j's true actor)."""
+        approx = tf.nn.log_softmax(self.approximations[agent][other](observations[other]))  # [P, n, A_j]
+        true = tf.nn.log_softmax(self.actors[other](observations[other]))  # [P, n, A_j]
+        return tf.reduce_mean(tf.reduce_sum(tf.exp(approx) * (approx - true), axis=-1), axis=1)
+
+    def update_approximations(self, buffer: ReplayBuffer):
+        """One gradient step of every approximation on the latest `update_every` transitions, then its soft
+        target update.
+
+        Returns:
+            (loss [P, N], kl [P, N]): per approximated agent j, the mean over the agents approximating it of
+            the approximation loss and of KL(mu_hat || mu_j), both measured on those transitions before the step.
+        """
+        config, num_agents = self.config, len(self.actors)
+        observations, actions, _, _ = buffer.sample(buffer.latest_indices(config.update_every))
+        losses = [[] for _ in range(num_agents)]
+        kls = [[] for _ in range(num_agents)]
+        for i in range(num_agents):
+            for j in range(num_agents):
+                if i == j:
+                    continue
+                kls[j].append(self.policy_kl(i, j, observations))
+                network = self.approximations[i][j]
+                with tf.GradientTape() as tape:
+                    member_loss = self.approximation_loss(i, j, observations, actions)
+                    loss = tf.reduce_sum(member_loss)
+                self._apply(self.approximation_optimizers[i][j], tape.gradient(loss, network.trainable_variables),
+                            network)
+                soft_update(self.target_approximations[i][j].trainable_variables, network.trainable_variables,
+                            config.tau)
+                losses[j].append(member_loss)
+        return (tf.stack([tf.add_n(l) / len(l) for l in losses], axis=-1),
+                tf.stack([tf.add_n(k) / len(k) for k in kls], axis=-1))
 
     def update(self, buffer: ReplayBuffer, rng: PopulationRandom):
         """Updates every agent in order. Returns (critic_losses [P, N], actor_losses [P, N])."""

@@ -99,3 +99,9 @@ class ReplayBuffer(tf.Module):
             read(self.rewards),
             [read(v) for v in self.next_observations],
         )
+
+    def latest_indices(self, count: int) -> tf.Tensor:
+        """[P, count] indices of each member's `count` most recently added transitions (newest first)."""
+        count = tf.minimum(count, self.size)
+        newest_first = (self.pointer - 1 - tf.range(count)) % self.capacity  # [count]
+        return tf.tile(newest_first[None, :], [self.population, 1])

@@ -28,6 +28,9 @@ class _Window:
         self.episodes = 0
         self.critic_loss = np.zeros((population, num_agents))
         self.actor_loss = np.zeros((population, num_agents))
+        self.approximation_loss = np.zeros((population, num_agents))
+        self.policy_kl = np.zeros((population, num_agents))
+        self.inference = False
         self.updates = 0
 
     def add(self, outputs: dict) -> None:
@@ -38,6 +41,10 @@ class _Window:
             self.goal_distance += outputs["final_goal_distance"].numpy().sum(axis=1)
         self.critic_loss += outputs["critic_loss_sum"].numpy()
         self.actor_loss += outputs["actor_loss_sum"].numpy()
+        if "policy_kl_sum" in outputs:
+            self.inference = True
+            self.approximation_loss += outputs["approximation_loss_sum"].numpy()
+            self.policy_kl += outputs["policy_kl_sum"].numpy()
         self.updates += int(outputs["num_updates"])
 
     def rows(self, config: TrainConfig, agents, episode: int, has_goal: bool):
@@ -54,6 +61,10 @@ class _Window:
                 if self.updates:
                     yield {**base, "role": agent, "metric": "critic_loss", "value": self.critic_loss[p, i] / self.updates}
                     yield {**base, "role": agent, "metric": "actor_loss", "value": self.actor_loss[p, i] / self.updates}
+                if self.updates and self.inference:  # agent i as approximated by the others (Fig. 7)
+                    yield {**base, "role": agent, "metric": "policy_kl", "value": self.policy_kl[p, i] / self.updates}
+                    yield {**base, "role": agent, "metric": "approximation_loss",
+                           "value": self.approximation_loss[p, i] / self.updates}
 
 
 def _check_finite(outputs: dict, config: TrainConfig, agents, episode: int, checkpoint: str | None) -> None:

@@ -44,7 +44,8 @@ class Trainer(tf.Module):
         Returns:
             dict with episode_returns [P, B, N] (each agent's return), final_goal_distance [P, B] where the
             scenario defines one, critic_loss_sum / actor_loss_sum [P, N], num_updates (scalar int32) and
-            first_nonfinite_update [P, N, 2] (critic, actor; -1 while finite).
+            first_nonfinite_update [P, N, 2] (critic, actor; -1 while finite); with policy inference also
+            approximation_loss_sum and policy_kl_sum [P, N] (per approximated agent, summed over updates).
         """
         config, env, learner, buffer = self.config, self.env, self.learner, self.buffer
         population, num_agents = config.population, len(env.agents)
@@ -54,6 +55,8 @@ class Trainer(tf.Module):
         critic_loss_sum = tf.zeros([population, num_agents])
         actor_loss_sum = tf.zeros([population, num_agents])
         num_updates = tf.constant(0)
+        approximation_loss_sum = tf.zeros([population, num_agents])  # stay zero without policy inference
+        policy_kl_sum = tf.zeros([population, num_agents])
         # The update at which each (member, agent, critic|actor) loss first went NaN/Inf, else -1: a NaN
         # spreads to every agent within a few updates, and the report should name where it started.
         first_nonfinite = tf.fill([population, num_agents, 2], -1)
@@ -70,6 +73,10 @@ class Trainer(tf.Module):
             done_now = tf.constant(0)
             while done_now < due:  # a while (not tf.range) so XLA accepts the dynamic count
                 done_now += 1
+                if config.policy_inference:
+                    approximation_losses, policy_kls = learner.update_approximations(buffer)
+                    approximation_loss_sum += approximation_losses
+                    policy_kl_sum += policy_kls
                 critic_losses, actor_losses = learner.update(buffer, self.rng)
                 nonfinite = tf.logical_not(tf.math.is_finite(tf.stack([critic_losses, actor_losses], axis=-1)))
                 first_nonfinite = tf.where(nonfinite & (first_nonfinite < 0), num_updates, first_nonfinite)
@@ -86,6 +93,9 @@ class Trainer(tf.Module):
             "num_updates": num_updates,
             "first_nonfinite_update": first_nonfinite,
         }
+        if config.policy_inference:
+            outputs["approximation_loss_sum"] = approximation_loss_sum
+            outputs["policy_kl_sum"] = policy_kl_sum
         if hasattr(env, "goal_distance"):
             outputs["final_goal_distance"] = env.goal_distance(state)
         return outputs

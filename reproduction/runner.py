@@ -49,6 +49,7 @@ class Experiment:
         default_seeds, default_episodes: the paper's settings (or ours where it is silent; see the script).
         table_name: the file stem of the printed table (table1 .. table5).
         hidden_units: units per hidden layer (128 for the paper's Tables 2-3).
+        pairing_fields: pairing name -> further TrainConfig fields it sets (e.g. policy_inference).
     """
 
     name: str
@@ -58,6 +59,7 @@ class Experiment:
     default_episodes: int
     table_name: str
     hidden_units: int = 64
+    pairing_fields: Mapping[str, Mapping[str, object]] = dataclasses.field(default_factory=dict)
 
 
 def critic_kinds(scenario: str, teams: Mapping[str, str]) -> tuple[str, ...]:
@@ -139,7 +141,7 @@ def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfi
             try:
                 config = TrainConfig(experiment=experiment.name, scenario=scenario, algorithm=pairing,
                                      critic_kinds=critic_kinds(scenario, experiment.pairings[pairing]),
-                                     seeds=seeds, **fields)
+                                     seeds=seeds, **fields, **experiment.pairing_fields.get(pairing, {}))
             except ValueError as error:
                 raise UsageError(str(error)) from None
             label = pairing if len(experiment.variants) == 1 else f"{variant}_{pairing}"

@@ -29,6 +29,8 @@ SCRIPTS = {
                       "table3"),
     "covert_communication": ([], list(PAIRINGS), {"bob_success_percent", "eve_success_percent"}, "table5"),
     "keep_away": ([], list(PAIRINGS), {"adversary_goal_frames", "agent_goal_frames"}, "keep_away"),
+    "policy_inference": ([], ["true_policies", "inferred_policies"], {"target_reach_percent"},
+                         "policy_inference"),
 }
 
 
