@@ -60,13 +60,10 @@ from maddpg.config import CRITIC_KINDS, TrainConfig  # noqa: E402
 from maddpg.learner import Learner  # noqa: E402
 from maddpg.population_random import PopulationRandom  # noqa: E402
 from maddpg.replay import ReplayBuffer  # noqa: E402
+from maddpg.run import TrainingDiverged  # noqa: E402  (one exception for both training paths)
 
 # Separates the env-reset seed stream from every other stream drawn from the same config seed.
 RESET_SALT = 31_337
-
-
-class TrainingDiverged(Exception):
-    """A loss became NaN or Inf; the message names the agent, the loss and the update."""
 
 
 # --------------------------------------------------------------------------------------------------
