@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from envs.batched.physics import WorldSpec, step_world
+from envs.batched.physics import WorldSpec, mpe2_world_arrays, step_world
 
 # mpe2's make_world hard-codes these; the parity tests read them back from a live world (via WorldSpec).
 AGENT_SIZE = 0.15
@@ -158,9 +158,7 @@ class BatchedAdversary:
 
     def state_from_mpe2(self, worlds: Sequence[Sequence]) -> AdversaryState:
         """Copies live mpe2 worlds in, worlds[p][b] -> member p, env b (for teacher-forced parity checks)."""
-        positions = np.array([[[e.state.p_pos for e in w.entities] for w in row] for row in worlds])
-        velocities = np.array([[[e.state.p_vel for e in w.entities] for w in row] for row in worlds])
-        communication = np.array([[[a.state.c for a in w.agents] for w in row] for row in worlds])
+        positions, velocities, communication = mpe2_world_arrays(worlds)
         # Every agent shares one goal_a object; its index among the landmarks is the goal.
         goal = np.array([[w.landmarks.index(w.agents[ADVERSARY].goal_a) for w in row] for row in worlds])
         return AdversaryState(

@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from envs.batched.physics import WorldSpec, step_world
+from envs.batched.physics import WorldSpec, mpe2_world_arrays, step_world
 
 EVE, BOB, ALICE = 0, 1, 2
 NUM_AGENTS = 3
@@ -132,9 +132,7 @@ class BatchedCrypto:
 
     def state_from_mpe2(self, worlds: Sequence[Sequence]) -> CryptoState:
         """Copies live mpe2 worlds in, worlds[p][b] -> member p, env b (for teacher-forced parity checks)."""
-        positions = np.array([[[e.state.p_pos for e in w.entities] for w in row] for row in worlds])
-        velocities = np.array([[[e.state.p_vel for e in w.entities] for w in row] for row in worlds])
-        communication = np.array([[[a.state.c for a in w.agents] for w in row] for row in worlds])
+        positions, velocities, communication = mpe2_world_arrays(worlds)
         goal = np.array([[w.landmarks.index(w.agents[ALICE].goal_a) for w in row] for row in worlds])
         key = np.array([[_key_index(w) for w in row] for row in worlds])
         return CryptoState(

@@ -179,3 +179,14 @@ def step_world(spec: WorldSpec, positions: tf.Tensor, velocities: tf.Tensor, act
     positions, velocities = integrate(spec, positions, velocities, forces)
     communication = tf.stack(utterances, axis=-2)  # [P, B, N, C]
     return positions, velocities, communication
+
+
+def mpe2_world_arrays(worlds: Sequence[Sequence]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions [P, B, E, 2], velocities [P, B, E, 2] and utterances [P, B, N, C] of live mpe2 worlds.
+
+    worlds[p][b] becomes member p, env b; every port's `state_from_mpe2` starts from these (parity tests).
+    """
+    positions = np.array([[[e.state.p_pos for e in w.entities] for w in row] for row in worlds])
+    velocities = np.array([[[e.state.p_vel for e in w.entities] for w in row] for row in worlds])
+    communication = np.array([[[a.state.c for a in w.agents] for w in row] for row in worlds])
+    return positions, velocities, communication

@@ -12,7 +12,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import tensorflow as tf
 
-from envs.batched.physics import WorldSpec, step_world
+from envs.batched.physics import WorldSpec, mpe2_world_arrays, step_world
 
 # mpe2 hard-codes these in reset_world; the parity tests read them back from a live world.
 LANDMARK_COLORS = ((0.65, 0.15, 0.15), (0.15, 0.65, 0.15), (0.15, 0.15, 0.65))
@@ -114,9 +114,7 @@ class BatchedSpeakerListener:
 
     def state_from_mpe2(self, worlds: Sequence[Sequence]) -> SpeakerListenerState:
         """Copies live mpe2 worlds in, worlds[p][b] -> member p, env b (for teacher-forced parity checks)."""
-        positions = np.array([[[e.state.p_pos for e in w.entities] for w in row] for row in worlds])
-        velocities = np.array([[[e.state.p_vel for e in w.entities] for w in row] for row in worlds])
-        communication = np.array([[[a.state.c for a in w.agents] for w in row] for row in worlds])
+        positions, velocities, communication = mpe2_world_arrays(worlds)
         goal = np.array([[w.landmarks.index(w.agents[SPEAKER].goal_b) for w in row] for row in worlds])
         return SpeakerListenerState(
             tf.constant(positions, self.dtype),

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from envs.batched.physics import WorldSpec, step_world
+from envs.batched.physics import WorldSpec, mpe2_world_arrays, step_world
 from envs.reference import SPREAD_LOCAL_RATIO
 
 # mpe2 hard-codes these in make_world / reset_world; the parity tests read them back from a live world.
@@ -151,9 +151,7 @@ class BatchedSpread:
 
     def state_from_mpe2(self, worlds: Sequence[Sequence]) -> SpreadState:
         """Copies live mpe2 worlds in, worlds[p][b] -> member p, env b (for teacher-forced parity checks)."""
-        positions = np.array([[[e.state.p_pos for e in w.entities] for w in row] for row in worlds])
-        velocities = np.array([[[e.state.p_vel for e in w.entities] for w in row] for row in worlds])
-        communication = np.array([[[a.state.c for a in w.agents] for w in row] for row in worlds])
+        positions, velocities, communication = mpe2_world_arrays(worlds)
         return SpreadState(
             tf.constant(positions, self.dtype),
             tf.constant(velocities, self.dtype),

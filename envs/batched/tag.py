@@ -26,10 +26,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-import numpy as np
 import tensorflow as tf
 
-from envs.batched.physics import WorldSpec, step_world
+from envs.batched.physics import WorldSpec, mpe2_world_arrays, step_world
 
 NUM_PREDATORS, NUM_PREY, NUM_OBSTACLES = 3, 1, 3
 NUM_AGENTS = NUM_PREDATORS + NUM_PREY
@@ -171,9 +170,7 @@ class BatchedTag:
 
     def state_from_mpe2(self, worlds: Sequence[Sequence]) -> TagState:
         """Copies live mpe2 worlds in, worlds[p][b] -> member p, env b (for teacher-forced parity checks)."""
-        positions = np.array([[[e.state.p_pos for e in w.entities] for w in row] for row in worlds])
-        velocities = np.array([[[e.state.p_vel for e in w.entities] for w in row] for row in worlds])
-        communication = np.array([[[a.state.c for a in w.agents] for w in row] for row in worlds])
+        positions, velocities, communication = mpe2_world_arrays(worlds)
         return TagState(
             tf.constant(positions, self.dtype),
             tf.constant(velocities, self.dtype),
