@@ -138,10 +138,13 @@ class Learner(tf.Module):
         Returns:
             per agent [P, B, A_i] relaxed one-hot actions.
         """
-        actors = self.target_actors if target else self.actors
+        return self._sample_actions(self.target_actors if target else self.actors, observations, rng)
+
+    def _sample_actions(self, networks, observations, rng: PopulationRandom):
+        """Per agent [P, B, A_i]: a Gumbel-softmax sample of networks[i](observations[i]), one draw per agent."""
         actions = []
-        for actor, obs in zip(actors, observations):
-            logits = actor(obs)  # [P, B, A_i]
+        for network, obs in zip(networks, observations):
+            logits = network(obs)  # [P, B, A_i]
             noise = rng.uniform(tf.shape(logits)[1:], dtype=logits.dtype)
             actions.append(gumbel_softmax(logits, noise, self.config.gumbel_temperature))
         return actions
@@ -203,30 +206,22 @@ class Learner(tf.Module):
     def inferred_target_actions(self, agent: int, next_observations, rng: PopulationRandom):
         """Per agent [P, batch, A_j]: agent i's own target actor for itself, its target approximations for the
         others; the same random draws, in the same order, as `act(..., target=True)`."""
-        actions = []
-        for j, obs in enumerate(next_observations):
-            network = self.target_actors[j] if j == agent else self.target_approximations[agent][j]
-            logits = network(obs)  # [P, batch, A_j]
-            noise = rng.uniform(tf.shape(logits)[1:], dtype=logits.dtype)
-            actions.append(gumbel_softmax(logits, noise, self.config.gumbel_temperature))
-        return actions
+        networks = [self.target_actors[j] if j == agent else self.target_approximations[agent][j]
+                    for j in range(len(self.actors))]
+        return self._sample_actions(networks, next_observations, rng)
 
-    def approximation_loss(self, agent: int, other: int, observations, actions) -> tf.Tensor:
+    def approximation_loss(self, log_probs: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
         """[P] -(mean log-likelihood of j's (soft) actions + lambda x mean entropy) under mu_hat_i^j.
 
-        A stored action is a relaxed one-hot sample, so its log-likelihood is sum_k a_k log pi_k (the
-        cross-entropy against the soft vector; exactly log pi_a for a one-hot action).
+        Args:
+            log_probs: [P, n, A_j] log-softmax of mu_hat_i^j on o_j.
+            actions: [P, n, A_j] j's stored actions. A stored action is a relaxed one-hot sample, so its
+                log-likelihood is sum_k a_k log pi_k (the cross-entropy against the soft vector; exactly
+                log pi_a for a one-hot action).
         """
-        log_probs = tf.nn.log_softmax(self.approximations[agent][other](observations[other]))  # [P, n, A_j]
-        log_likelihood = tf.reduce_sum(actions[other] * log_probs, axis=-1)  # [P, n]
+        log_likelihood = tf.reduce_sum(actions * log_probs, axis=-1)  # [P, n]
         entropy = -tf.reduce_sum(tf.exp(log_probs) * log_probs, axis=-1)  # [P, n]
         return -tf.reduce_mean(log_likelihood + self.config.inference_entropy_weight * entropy, axis=1)
-
-    def policy_kl(self, agent: int, other: int, observations) -> tf.Tensor:
-        """[P] mean KL(mu_hat_i^j || mu_j) over the observations (a diagnostic: reads j's true actor)."""
-        approx = tf.nn.log_softmax(self.approximations[agent][other](observations[other]))  # [P, n, A_j]
-        true = tf.nn.log_softmax(self.actors[other](observations[other]))  # [P, n, A_j]
-        return tf.reduce_mean(tf.reduce_sum(tf.exp(approx) * (approx - true), axis=-1), axis=1)
 
     def update_approximations(self, buffer: ReplayBuffer):
         """One gradient step of every approximation on the latest `update_every` transitions, then its soft
@@ -238,17 +233,22 @@ class Learner(tf.Module):
         """
         config, num_agents = self.config, len(self.actors)
         observations, actions, _, _ = buffer.sample(buffer.latest_indices(config.update_every))
+        # The true policies serve only the KL diagnostic; each is evaluated once, not once per approximator.
+        true_log_probs = [tf.nn.log_softmax(actor(obs)) for actor, obs in zip(self.actors, observations)]
         losses = [[] for _ in range(num_agents)]
         kls = [[] for _ in range(num_agents)]
         for i in range(num_agents):
             for j in range(num_agents):
                 if i == j:
                     continue
-                kls[j].append(self.policy_kl(i, j, observations))
                 network = self.approximations[i][j]
                 with tf.GradientTape() as tape:
-                    member_loss = self.approximation_loss(i, j, observations, actions)
+                    log_probs = tf.nn.log_softmax(network(observations[j]))  # [P, n, A_j]
+                    member_loss = self.approximation_loss(log_probs, actions[j])
                     loss = tf.reduce_sum(member_loss)
+                # KL(mu_hat_i^j || mu_j), [P], from the same forward pass, before the step.
+                kl = tf.reduce_sum(tf.exp(log_probs) * (log_probs - true_log_probs[j]), axis=-1)
+                kls[j].append(tf.reduce_mean(kl, axis=1))
                 self._apply(self.approximation_optimizers[i][j], tape.gradient(loss, network.trainable_variables),
                             network)
                 soft_update(self.target_approximations[i][j].trainable_variables, network.trainable_variables,
