@@ -58,30 +58,17 @@ def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episo
         seed: the member's seed (drives env resets and action sampling, apart from training's stream).
         episodes: how many episodes.
     """
-    from envs.reference import SCENARIOS, make_reference_env, to_env_actions
+    from envs.reference import SCENARIOS, make_reference_env
     from maddpg.metrics import scenario_metrics
 
     metrics = scenario_metrics(scenario)
     env = make_reference_env(scenario)
     world = env.unwrapped.world
-    agents = env.possible_agents
     teams = SCENARIOS[scenario].teams
-    rng = np.random.default_rng([int(seed), EVALUATION_SALT])
     team_returns = {team: [] for team in teams}
     total_returns = []
-    for _ in range(episodes):
-        observations, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
-        metrics.start_episode(world)
-        returns = dict.fromkeys(agents, 0.0)
-        while env.agents:
-            actions = {
-                agent: sample_soft_action(actor_logits(networks[i], observations[agent]), rng, temperature)
-                for i, agent in enumerate(agents)
-            }
-            observations, rewards, _, _, _ = env.step(to_env_actions(actions))
-            for agent, reward in rewards.items():
-                returns[agent] += float(reward)
-            metrics.after_step(world)
+    for returns in play_episodes(env, networks, seed, episodes, temperature, on_reset=metrics.start_episode,
+                                 after_step=metrics.after_step):
         metrics.end_episode(world)
         total_returns.append(sum(returns.values()))
         for team, members in teams.items():
@@ -92,6 +79,42 @@ def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episo
     for team, values in team_returns.items():
         summary[f"{team}_episode_reward"] = float(np.mean(values))
     return summary
+
+
+def play_episodes(env, networks: Sequence[Network], seed: int, episodes: int, temperature: float = 1.0,
+                  on_reset=None, after_step=None):
+    """Plays `episodes` episodes of an mpe2 parallel env with one member's actors, sampling soft actions.
+
+    The seed drives both the env resets and the action noise (salted apart from training's stream), so a
+    member's evaluation and its rendering play the very same episodes.
+
+    Args:
+        on_reset, after_step: optional callbacks given the mpe2 world after each reset / each step.
+
+    Yields:
+        {agent: return} after each episode.
+    """
+    from envs.reference import to_env_actions
+
+    world = env.unwrapped.world
+    agents = env.possible_agents
+    rng = np.random.default_rng([int(seed), EVALUATION_SALT])
+    for _ in range(episodes):
+        observations, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
+        if on_reset:
+            on_reset(world)
+        returns = dict.fromkeys(agents, 0.0)
+        while env.agents:
+            actions = {
+                agent: sample_soft_action(actor_logits(networks[i], observations[agent]), rng, temperature)
+                for i, agent in enumerate(agents)
+            }
+            observations, rewards, _, _, _ = env.step(to_env_actions(actions))
+            for agent, reward in rewards.items():
+                returns[agent] += float(reward)
+            if after_step:
+                after_step(world)
+        yield returns
 
 
 def _evaluate_member_args(args):
@@ -123,21 +146,13 @@ def render_member(scenario: str, networks: Sequence[Network], seed: int, episode
     Returns:
         [H, W, 3] uint8 frames from mpe2's rgb_array renderer (700 x 700), episode after episode.
     """
-    from envs.reference import make_reference_env, to_env_actions
+    from envs.reference import make_reference_env
 
     env = make_reference_env(scenario, render_mode="rgb_array")
-    agents = env.possible_agents
-    rng = np.random.default_rng([int(seed), EVALUATION_SALT])
     frames = []
-    for _ in range(episodes):
-        observations, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
-        frames.append(env.render())
-        while env.agents:
-            actions = {
-                agent: sample_soft_action(actor_logits(networks[i], observations[agent]), rng, temperature)
-                for i, agent in enumerate(agents)
-            }
-            observations, _, _, _, _ = env.step(to_env_actions(actions))
-            frames.append(env.render())
+    for _ in play_episodes(env, networks, seed, episodes, temperature,
+                           on_reset=lambda world: frames.append(env.render()),
+                           after_step=lambda world: frames.append(env.render())):
+        pass
     env.close()
     return frames
