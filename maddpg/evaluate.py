@@ -18,6 +18,7 @@ from pathlib import Path
 
 from absl import flags
 
+from maddpg.cli import parse_flags
 from maddpg.results import CHECKPOINT_DIR, CONFIG_FILE, UsageError
 
 flags.DEFINE_integer("episodes", None, "evaluation episodes per seed (default: the run's eval_episodes)")
@@ -127,17 +128,10 @@ def main(argv) -> int:
 
 def cli() -> None:
     """Entry point: bad input is one line on stderr and exit code 2."""
-    argv = list(sys.argv)
-    if any(arg in ("--help", "-h", "-help", "--helpshort") for arg in argv[1:]):
-        print(__doc__.strip() + "\n")
-        print(flags.FLAGS.module_help(__name__ if __name__ != "__main__" else sys.argv[0]))
-        sys.exit(0)
+    # Run as __main__, absl files this module's flags under the program's path.
+    remaining = parse_flags(sys.argv, __doc__, __name__ if __name__ != "__main__" else sys.argv[0])
     try:
-        remaining = flags.FLAGS(argv)
         sys.exit(main(remaining))
-    except flags.Error as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

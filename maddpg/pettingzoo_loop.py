@@ -56,6 +56,7 @@ import tensorflow as tf  # noqa: E402
 from gymnasium import spaces  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from maddpg.cli import parse_flags  # noqa: E402
 from maddpg.config import CRITIC_KINDS, TrainConfig  # noqa: E402
 from maddpg.learner import Learner  # noqa: E402
 from maddpg.population_random import PopulationRandom  # noqa: E402
@@ -396,8 +397,6 @@ def build_config(options, num_agents: int) -> TrainConfig:
     """The CLI's TrainConfig; ValueError on impossible values."""
     if options.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {options.seed}")
-    if options.log_every <= 0:  # checked here: TrainConfig would divide by it before validating it
-        raise ValueError(f"--log_every must be positive, got {options.log_every}")
     fields = dict(episodes=options.episodes, log_every_episodes=options.log_every,
                   checkpoint_every_episodes=options.log_every)
     if options.smoke:
@@ -424,14 +423,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     _define_flags(flags)
     argv = list(argv if argv is not None else sys.argv)
-    if any(arg in ("--help", "-h", "--helpshort") for arg in argv[1:]):
-        print(__doc__.strip() + "\n\n" + flags.FLAGS.module_help(sys.modules[__name__]))
-        return 0
-    try:
-        remaining = flags.FLAGS(argv)
-    except flags.Error as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    remaining = parse_flags(argv, __doc__, sys.modules[__name__])
     if len(remaining) > 1:
         print(f"error: unexpected arguments {remaining[1:]}; see --help", file=sys.stderr)
         return 2

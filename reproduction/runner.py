@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 from absl import app, flags
 
 from maddpg import results
+from maddpg.cli import parse_flags
 from maddpg.config import TrainConfig
 from maddpg.results import UsageError
 
@@ -95,23 +96,6 @@ def define_flags(experiment: Experiment) -> None:
     flags.DEFINE_boolean("eager", False, "run the training step eagerly, for debugging (slow)")
     flags.DEFINE_boolean("progress", True, "show a progress bar")
     flags.DEFINE_integer("eval_workers", 0, "evaluation worker processes (0: one per CPU core)")
-
-
-def _parse_flags(argv):
-    """absl's parser, but a bad flag is a one-line error with exit code 2 (as every other bad input).
-
-    --help prints the script's docstring and this module's flags (absl's own short help would list only
-    flags defined in __main__, and ours are defined here).
-    """
-    if any(arg in ("--help", "-h", "-help", "--helpshort") for arg in argv[1:]):
-        print((sys.modules["__main__"].__doc__ or "").strip() + "\n")
-        print(flags.FLAGS.module_help(__name__))
-        sys.exit(0)
-    try:
-        return flags.FLAGS(argv)
-    except flags.Error as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
 
 
 def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfig, Path]]:
@@ -227,7 +211,8 @@ def main(experiment: Experiment, argv: Sequence[str] | None = None) -> int:
 
     define_flags(experiment)
     argv = list(argv if argv is not None else sys.argv)
-    remaining = _parse_flags(argv)
+    # The flags are defined in this module, not in the script's __main__.
+    remaining = parse_flags(argv, sys.modules["__main__"].__doc__, __name__)
     if len(remaining) > 1:
         print(f"error: unexpected arguments {remaining[1:]}; see --help", file=sys.stderr)
         return 2

@@ -162,7 +162,7 @@ def test_cli_bad_env_is_one_line_and_exit_2():
 @pytest.mark.parametrize("field,value,message", [
     ("episodes", 0, "episodes must be positive"),
     ("seed", -1, "--seed must be >= 0"),
-    ("log_every", 0, "--log_every must be positive"),
+    ("log_every", 0, "log_every_episodes must be positive, got 0"),
 ])
 def test_cli_impossible_values_are_value_errors(field, value, message):
     # In process: main() turns these ValueErrors into the same one-line exit 2 as the bad env above.
