@@ -101,7 +101,11 @@ class ReplayBuffer(tf.Module):
         )
 
     def latest_indices(self, count: int) -> tf.Tensor:
-        """[P, count] indices of each member's `count` most recently added transitions (newest first)."""
-        count = tf.minimum(count, self.size)
+        """[P, count] indices of each member's `count` most recently added transitions (newest first).
+
+        The count is static (XLA needs static shapes), at most the capacity; the caller makes sure the buffer
+        holds that many (an update is only ever due once `update_every` transitions have been added).
+        """
+        count = min(int(count), self.capacity)
         newest_first = (self.pointer - 1 - tf.range(count)) % self.capacity  # [count]
         return tf.tile(newest_first[None, :], [self.population, 1])
