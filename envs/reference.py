@@ -4,8 +4,9 @@ Every experiment of Lowe et al. (2017) maps to one entry of :data:`SCENARIOS`; :
 builds it with continuous (soft-vector) actions, which is how openai/maddpg fed its Gumbel-softmax samples
 to the 2017 environments. Differences between mpe2 and the 2017 environments that a constructor argument
 or a post-construction tweak can undo are undone here (spread's ``local_ratio``, predator-prey's
-landmark count and PP2 prey speed); the rest (integration order, action sign, per-scenario reward changes)
-is listed in section 6 of the shared PAPER.md and is deliberately left as mpe2 has it.
+landmark count, PP2 prey speed and ensemble_tag's prey accel); the rest (integration order, action sign,
+per-scenario reward changes) is listed in section 6 of the shared PAPER.md and is deliberately left as mpe2
+has it.
 
 Naming: ``ScenarioSpec.teams`` uses the *paper's* roles, always with the keys ``"agents"`` and, for
 competitive scenarios, ``"adversaries"``. For predator-prey that is the reverse of mpe2's names: mpe2's
@@ -51,6 +52,8 @@ class ScenarioSpec:
         description: One line saying what the paper calls each agent.
         prey_max_speed: If set, the ``max_speed`` given to every mpe2 good agent after construction
             (predator-prey PP2). mpe2 sets max_speed only in ``make_world``, so it survives reset.
+        prey_accel: If set, the ``accel`` given to every mpe2 good agent after construction
+            (ensemble_tag's fast prey). mpe2 sets accel only in ``make_world``, so it survives reset.
     """
 
     name: str
@@ -60,6 +63,7 @@ class ScenarioSpec:
     teams: dict[str, tuple[str, ...]]
     description: str
     prey_max_speed: float | None = None
+    prey_accel: float | None = None
 
 
 def _spread(n: int) -> ScenarioSpec:
@@ -106,6 +110,27 @@ def _tag(variant: str, prey_max_speed: float | None) -> ScenarioSpec:
     )
 
 
+# Table 6's predator-prey (openai/maddpg's old ensemble_tag scenario): N = 4 predators, L = 1 landmark and
+# one fast prey, accel 6 against the predators' 3. mpe2's prey accel is 4, so it is raised after construction;
+# predator accel (3), every max_speed (predators 1.0, prey mpe2's 1.3) and the radii stay mpe2's.
+ENSEMBLE_TAG_PREY_ACCEL = 6.0
+
+
+def _ensemble_tag() -> ScenarioSpec:
+    predators = tuple(f"adversary_{i}" for i in range(4))
+    return ScenarioSpec(
+        name="ensemble_tag",
+        module="simple_tag_v3",
+        kwargs={"num_good": 1, "num_adversaries": 4, "num_obstacles": 1},
+        agents=predators + ("agent_0",),
+        teams={"agents": predators, "adversaries": ("agent_0",)},
+        description="Predator-prey for policy ensembles (Table 6): mpe2 adversary_0..3 are the paper's agents "
+        f"(predators, accel 3), mpe2 agent_0 is the paper's adversary (prey, accel {ENSEMBLE_TAG_PREY_ACCEL:g}); "
+        "1 obstacle; mpe2 default prey speed (1.3 vs 1.0).",
+        prey_accel=ENSEMBLE_TAG_PREY_ACCEL,
+    )
+
+
 SCENARIOS: dict[str, ScenarioSpec] = {
     spec.name: spec
     for spec in (
@@ -143,6 +168,7 @@ SCENARIOS: dict[str, ScenarioSpec] = {
             "Bob) a message encrypted with their shared key; eve_0 (the paper's Eve, adversary) also tries "
             "to decode it; all immobile.",
         ),
+        _ensemble_tag(),
     )
 }
 
@@ -197,12 +223,16 @@ def make_reference_env(
         raise RuntimeError(
             f"mpe2 {spec.module} agents {env.possible_agents} differ from the spec's {spec.agents}"
         )
-    if spec.prey_max_speed is not None:
-        # simple_tag sets max_speed in make_world only (reset_world touches it just in curriculum mode,
-        # which is off), so the change holds for every later reset.
+    # simple_tag sets max_speed and accel in make_world only (reset_world rescales both just in curriculum
+    # mode, which is off), and the env reads agent.accel afresh on every step, so these changes hold for
+    # every later reset and step.
+    if spec.prey_max_speed is not None or spec.prey_accel is not None:
         for agent in env.unwrapped.world.agents:
             if not agent.adversary:
-                agent.max_speed = spec.prey_max_speed
+                if spec.prey_max_speed is not None:
+                    agent.max_speed = spec.prey_max_speed
+                if spec.prey_accel is not None:
+                    agent.accel = spec.prey_accel
     return env
 
 

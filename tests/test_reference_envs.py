@@ -36,7 +36,7 @@ def _prey(env):
 def test_names_match_paper_experiments():
     assert scenario_names() == [
         "speaker_listener", "spread_n3", "spread_n6", "push", "adversary_n2", "adversary_n4",
-        "tag_pp1", "tag_pp2", "crypto",
+        "tag_pp1", "tag_pp2", "crypto", "ensemble_tag",
     ]
     for name, spec in SCENARIOS.items():
         assert spec.name == name
@@ -132,6 +132,34 @@ def test_entity_counts():
     world = make_reference_env("adversary_n4").unwrapped.world
     assert sum(not a.adversary for a in world.agents) == 4
     assert len(make_reference_env("spread_n6").unwrapped.world.agents) == 6
+
+
+def test_ensemble_tag_counts_and_fast_prey_accel():
+    """Table 6's PP: 4 predators, 1 obstacle; the prey's accel 6 (mpe2: 4) survives resets and drives the physics."""
+    default = simple_tag_v3.parallel_env(continuous_actions=True)
+    default_prey, default_predator = _prey(default)[0], default.unwrapped.world.agents[0]
+    assert (default_prey.accel, default_predator.accel) == (4.0, 3.0)
+    default.close()
+
+    spec = SCENARIOS["ensemble_tag"]
+    assert spec.teams == {"agents": tuple(f"adversary_{i}" for i in range(4)), "adversaries": ("agent_0",)}
+    env = make_reference_env("ensemble_tag")
+    world = env.unwrapped.world
+    assert len(world.landmarks) == 1 and sum(a.adversary for a in world.agents) == 4
+    for seed in (0, 1):  # a second reset must not undo the change either
+        env.reset(seed=seed)
+        (prey,) = _prey(env)
+        assert prey.accel == 6.0 and prey.max_speed == default_prey.max_speed
+        assert [(a.accel, a.max_speed) for a in world.agents if a.adversary] == [
+            (default_predator.accel, default_predator.max_speed)] * 4
+    # Everyone at rest and far apart: one full "right" step moves the prey at accel * dt = 0.6.
+    for i, entity in enumerate(world.entities):
+        entity.state.p_pos = np.array([0.0, 0.0]) if entity is prey else np.array([-1.5 + 0.5 * i, 1.5])
+        entity.state.p_vel = np.zeros(2)
+    env.step(to_env_actions({a: [0, 0, 1, 0, 0] for a in env.agents}))
+    np.testing.assert_allclose(prey.state.p_vel, [6.0 * world.dt, 0.0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(world.agents[0].state.p_vel, [3.0 * world.dt, 0.0], rtol=0, atol=1e-12)
+    env.close()
 
 
 @pytest.mark.parametrize("n", [3, 6])

@@ -25,6 +25,8 @@ _PORTS = {
     "tag_pp1": ("tag", "BatchedTag", {"prey_max_speed": 1.3}),
     "tag_pp2": ("tag", "BatchedTag", {"prey_max_speed": 2.0}),
     "crypto": ("crypto", "BatchedCrypto", {}),
+    # Table 6: 4 predators, 1 obstacle, prey accel 6 (mpe2's prey max_speed 1.3 kept).
+    "ensemble_tag": ("tag", "BatchedTag", {"num_predators": 4, "num_obstacles": 1, "prey_accel": 6.0}),
 }
 BATCHED_SCENARIOS = tuple(_PORTS)
 

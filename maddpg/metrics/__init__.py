@@ -26,6 +26,7 @@ _REGISTRY = {
     "tag_pp1": ("tag", "TagMetrics"),
     "tag_pp2": ("tag", "TagMetrics"),
     "crypto": ("crypto", "CryptoMetrics"),
+    "ensemble_tag": ("tag", "TagMetrics"),
 }
 
 

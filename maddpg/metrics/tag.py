@@ -1,4 +1,5 @@
-"""Predator-prey (Table 3), per 25-step episode on simple_tag_v3 (3 predators, 1 prey, 3 obstacles; PP1 and PP2).
+"""Predator-prey, per 25-step episode on simple_tag_v3: Table 3 (PP1, PP2: 3 predators, 1 prey, 3 obstacles) and
+Table 6 (ensemble_tag: 4 predators, 1 prey, 1 obstacle). Nothing below depends on the counts.
 
 A "touch" is a predator-prey pair in contact by mpe2's own test (`Scenario.is_collision`): the distance
 between their centres is strictly less than the sum of their radii, read from the world (0.075 + 0.05 =
@@ -47,7 +48,7 @@ def prey_outside_box(world) -> bool:
 
 
 class TagMetrics(EpisodeMetrics):
-    """Table 3's metric and two extras; see the module docstring for the definitions."""
+    """Table 3's (and Table 6's PP) metric and two extras; see the module docstring for the definitions."""
 
     names = ("prey_touches_per_episode", "prey_caught_steps", "prey_boundary_steps")
 
