@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 CRITIC_KINDS = ("maddpg", "ddpg")
+SUB_POLICY_SEED_STRIDE = 2**40  # sub-policy k of seed s draws from seed s + k * stride
 
 
 def _field(default, source: str, help_text: str):
@@ -46,6 +47,8 @@ class TrainConfig:
                                     "the other agents' policies instead of their true target actors (sec. 4.2)")
     inference_entropy_weight: float = _field(1e-3, "paper", "lambda: entropy bonus of the approximations' "
                                              "log-likelihood objective")
+    ensemble_size: int = _field(1, "paper", "K sub-policies per agent (sec. 4.3); each episode of each env draws one "
+                                "per team, and each has its own replay buffer, critic and updates")
     log_every_episodes: int = _field(1000, "openai code", "log the mean of the last this many episodes")
     checkpoint_every_episodes: int = _field(5000, "ours", "save a resumable checkpoint this often")
     eval_episodes: int = _field(1000, "paper", "evaluation episodes per seed on the reference mpe2 env")
@@ -53,8 +56,8 @@ class TrainConfig:
 
     def __post_init__(self):
         problems = []
-        for name in ("episodes", "episode_length", "num_envs", "hidden_units", "batch_size", "buffer_capacity",
-                     "update_every", "log_every_episodes", "checkpoint_every_episodes", "eval_episodes"):
+        for name in ("episodes", "episode_length", "num_envs", "hidden_units", "ensemble_size", "batch_size",
+                     "buffer_capacity", "update_every", "log_every_episodes", "checkpoint_every_episodes", "eval_episodes"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be positive, got {getattr(self, name)}")
         for name in ("learning_rate", "gumbel_temperature", "adam_epsilon"):
@@ -70,6 +73,8 @@ class TrainConfig:
             problems.append(f"warmup_transitions must be >= 0, got {self.warmup_transitions}")
         if not self.seeds:
             problems.append("at least one seed is needed")
+        if any(not 0 <= seed < SUB_POLICY_SEED_STRIDE for seed in self.seeds):
+            problems.append(f"seeds must lie in [0, 2**40), got {self.seeds}")
         if len(set(self.seeds)) != len(self.seeds):
             problems.append(f"seeds must be distinct, got {self.seeds}")
         unknown = [k for k in self.critic_kinds if k not in CRITIC_KINDS]
@@ -83,12 +88,28 @@ class TrainConfig:
             problems.append(f"log_every_episodes ({self.log_every_episodes}) must be a multiple of num_envs")
         if self.checkpoint_every_episodes % self.log_every_episodes:
             problems.append("checkpoint_every_episodes must be a multiple of log_every_episodes (resume keeps whole windows)")
+        if self.num_envs % self.ensemble_size:
+            problems.append(f"num_envs ({self.num_envs}) must be a multiple of ensemble_size ({self.ensemble_size}): "
+                            "each sub-policy plays the same number of envs per iteration")
+        if self.ensemble_size > 1 and self.policy_inference:
+            problems.append("policy_inference and ensemble_size > 1 cannot be combined (the paper never does)")
         if problems:
             raise ValueError("; ".join(problems))
 
     @property
     def population(self) -> int:
+        """P: seeds on the population axis of the envs."""
         return len(self.seeds)
+
+    @property
+    def members(self) -> int:
+        """P x K: networks on the population axis of the learner (member p * K + k is seed p's sub-policy k)."""
+        return len(self.seeds) * self.ensemble_size
+
+    def member_seeds(self) -> tuple[int, ...]:
+        """The seed of every learner member: seed p for sub-policy 0 (so K = 1 is plain MADDPG exactly), and
+        seed p + k * 2**40 for sub-policy k (distinct from every other run's seeds)."""
+        return tuple(seed + k * SUB_POLICY_SEED_STRIDE for seed in self.seeds for k in range(self.ensemble_size))
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists)."""

@@ -12,14 +12,14 @@ offscreen (no display needed), GIF_SIZE x GIF_SIZE pixels (see maddpg/animation.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from absl import flags
 
 from maddpg.cli import parse_flags
-from maddpg.results import CHECKPOINT_DIR, CONFIG_FILE, UsageError
+from maddpg.restore import load_actor_weights
+from maddpg.results import UsageError
 
 flags.DEFINE_integer("episodes", None, "evaluation episodes per seed (default: the run's eval_episodes)")
 flags.DEFINE_integer("workers", 0, "evaluation worker processes (0: one per CPU core)")
@@ -28,44 +28,6 @@ flags.DEFINE_integer("render_episodes", 3, "episodes in the GIF")
 flags.DEFINE_integer("render_seed", None, "which of the run's seeds plays in the GIF (default: its first)")
 flags.DEFINE_float("fps", 10.0, "GIF frames per second")
 flags.DEFINE_boolean("evaluate", True, "recompute the metrics (--noevaluate with --render only renders)")
-
-
-def load_actor_weights(run_dir: Path):
-    """(config, per-agent population actor weights as numpy) restored from run_dir's latest checkpoint.
-
-    Raises:
-        UsageError: run_dir is not a run folder, has no checkpoint, or its checkpoint does not match the
-            scenario's agents or observation/action sizes.
-    """
-    import tensorflow as tf
-
-    from envs.batched import make_batched_env
-    from maddpg.config import TrainConfig
-    from maddpg.learner import Learner, actor_weights
-    from maddpg.run import check_env_signature
-
-    config_path = run_dir / CONFIG_FILE
-    if not config_path.is_file():
-        raise UsageError(f"{run_dir} is not a run folder (no {CONFIG_FILE}); pass results/<experiment>/<run_id>")
-    try:
-        config = TrainConfig.from_json(json.loads(config_path.read_text()))
-    except (TypeError, ValueError) as error:
-        raise UsageError(f"{config_path} is not a config this version can read ({error})") from None
-    latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
-    if latest is None:
-        raise UsageError(f"{run_dir} has no checkpoint in {CHECKPOINT_DIR}/ (was it trained here?)")
-    env = make_batched_env(config.scenario)
-    check_env_signature(run_dir, env)
-    holder = tf.Module()  # the checkpoint's `trainer`, with only the learner (no replay buffer to allocate)
-    holder.learner = Learner(config, env.observation_sizes, env.action_sizes)
-    try:
-        tf.train.Checkpoint(trainer=holder).restore(latest).expect_partial().assert_existing_objects_matched()
-    except (AssertionError, ValueError, tf.errors.OpError) as error:
-        # TensorFlow's message lists the unmatched variables with their values: too long for one line.
-        summary = str(error).split(":")[0].strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UsageError(f"the checkpoint {latest} does not match {config.scenario}'s networks ({summary}); "
-                         "was it written by another version of this code?") from None
-    return config, actor_weights(holder.learner)
 
 
 def _print_metrics(config, values: dict, run_dir: Path) -> None:
@@ -114,11 +76,13 @@ def main(argv) -> int:
         print(f"evaluating {run_dir} ({config.scenario}, {config.algorithm}): {episodes} mpe2 episodes per seed",
               flush=True)
         values = evaluation.evaluate_population(config.scenario, weights, config.seeds, episodes,
-                                                config.gumbel_temperature, options.workers or None)
+                                                config.gumbel_temperature, options.workers or None,
+                                                config.ensemble_size)
         _print_metrics(config, values, run_dir)
     if options.render:
         member = config.seeds.index(render_seed)
-        frames = evaluation.render_member(config.scenario, evaluation.member_networks(weights, member),
+        frames = evaluation.render_member(config.scenario,
+                                          evaluation.member_policies(weights, member, config.ensemble_size),
                                           render_seed, options.render_episodes, config.gumbel_temperature)
         count = write_gif(frames, Path(options.render), fps=options.fps)
         print(f"wrote {options.render}: {count} frames of {GIF_SIZE}x{GIF_SIZE} px, seed {render_seed}, "

@@ -22,13 +22,36 @@ import numpy as np
 # A fixed salt separates evaluation's random stream from training's for the same seed.
 EVALUATION_SALT = 2017
 
-# One network: [(kernel [in, out], bias [out]) per layer]; one member: one network per agent.
+# One network: [(kernel [in, out], bias [out]) per layer]. An agent's policy is one Network, or (policy
+# ensembles) a list of K sub-policy Networks; one member: one policy per agent.
 Network = list[tuple[np.ndarray, np.ndarray]]
 
 
 def member_networks(population_weights: Sequence[Sequence[tuple[np.ndarray, np.ndarray]]], member: int):
     """Slices member p out of per-agent population weights [(kernel [P, in, out], bias [P, out]), ...]."""
     return [[(kernel[member], bias[member]) for kernel, bias in agent] for agent in population_weights]
+
+
+def member_policies(population_weights, seed_index: int, ensemble_size: int = 1):
+    """Seed p's policy per agent: its Network, or with ensembles the list of its K sub-policy Networks
+    (learner members p * K .. p * K + K - 1)."""
+    if ensemble_size == 1:
+        return member_networks(population_weights, seed_index)
+    members = [member_networks(population_weights, seed_index * ensemble_size + k) for k in range(ensemble_size)]
+    return [[sub_policies[i] for sub_policies in members] for i in range(len(population_weights))]
+
+
+def sub_policies(policy) -> list[Network]:
+    """An agent's policy as a list of sub-policy Networks (one for a single policy)."""
+    return [policy] if isinstance(policy[0], tuple) else list(policy)
+
+
+def team_groups(scenario: str) -> list[list[int]]:
+    """Agent indices of each of the scenario's paper teams (the agents that share a sub-policy draw)."""
+    from envs.reference import SCENARIOS
+
+    spec = SCENARIOS[scenario]
+    return [[spec.agents.index(agent) for agent in members] for members in spec.teams.values()]
 
 
 def actor_logits(network: Network, observation: np.ndarray) -> np.ndarray:
@@ -54,7 +77,8 @@ def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episo
 
     Args:
         scenario: a key of envs.reference.SCENARIOS with metrics in maddpg.metrics.
-        networks: one actor per agent, in the env's agent order.
+        networks: one policy per agent, in the env's agent order: a Network, or a list of sub-policy
+            Networks (each episode, each team draws one sub-policy uniformly for all its agents).
         seed: the member's seed (drives env resets and action sampling, apart from training's stream).
         episodes: how many episodes.
     """
@@ -68,7 +92,7 @@ def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episo
     team_returns = {team: [] for team in teams}
     total_returns = []
     for returns in play_episodes(env, networks, seed, episodes, temperature, on_reset=metrics.start_episode,
-                                 after_step=metrics.after_step):
+                                 after_step=metrics.after_step, teams=team_groups(scenario)):
         metrics.end_episode(world)
         total_returns.append(sum(returns.values()))
         for team, members in teams.items():
@@ -81,14 +105,17 @@ def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episo
     return summary
 
 
-def play_episodes(env, networks: Sequence[Network], seed: int, episodes: int, temperature: float = 1.0,
-                  on_reset=None, after_step=None):
+def play_episodes(env, networks: Sequence, seed: int, episodes: int, temperature: float = 1.0,
+                  on_reset=None, after_step=None, teams: Sequence[Sequence[int]] | None = None):
     """Plays `episodes` episodes of an mpe2 parallel env with one member's actors, sampling soft actions.
 
-    The seed drives both the env resets and the action noise (salted apart from training's stream), so a
-    member's evaluation and its rendering play the very same episodes.
+    The seed drives the env resets, the sub-policy draws and the action noise (salted apart from training's
+    stream), so a member's evaluation and its rendering play the very same episodes.
 
     Args:
+        networks: per agent a Network, or a list of sub-policy Networks.
+        teams: agent indices that share one sub-policy draw per episode (default: each agent alone); the
+            agents of a group must hold the same number of sub-policies.
         on_reset, after_step: optional callbacks given the mpe2 world after each reset / each step.
 
     Yields:
@@ -98,15 +125,23 @@ def play_episodes(env, networks: Sequence[Network], seed: int, episodes: int, te
 
     world = env.unwrapped.world
     agents = env.possible_agents
+    policies = [sub_policies(policy) for policy in networks]
+    groups = teams or [[i] for i in range(len(agents))]
     rng = np.random.default_rng([int(seed), EVALUATION_SALT])
     for _ in range(episodes):
         observations, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
+        acting = [policy[0] for policy in policies]
+        for group in groups:  # single policies draw nothing, so their episodes stay as before ensembles
+            if len(policies[group[0]]) > 1:
+                k = int(rng.integers(len(policies[group[0]])))
+                for i in group:
+                    acting[i] = policies[i][k]
         if on_reset:
             on_reset(world)
         returns = dict.fromkeys(agents, 0.0)
         while env.agents:
             actions = {
-                agent: sample_soft_action(actor_logits(networks[i], observations[agent]), rng, temperature)
+                agent: sample_soft_action(actor_logits(acting[i], observations[agent]), rng, temperature)
                 for i, agent in enumerate(agents)
             }
             observations, rewards, _, _, _ = env.step(to_env_actions(actions))
@@ -122,21 +157,37 @@ def _evaluate_member_args(args):
 
 
 def evaluate_population(scenario: str, population_weights, seeds: Sequence[int], episodes: int,
-                        temperature: float = 1.0, workers: int | None = None) -> dict[int, dict[str, float]]:
-    """Evaluates every member, in parallel worker processes (spawned: they never load TensorFlow).
+                        temperature: float = 1.0, workers: int | None = None,
+                        ensemble_size: int = 1) -> dict[int, dict[str, float]]:
+    """Evaluates every seed, in parallel worker processes (spawned: they never load TensorFlow).
+
+    Args:
+        population_weights: per agent [(kernel [P x K, in, out], bias [P x K, out]), ...].
+        ensemble_size: K sub-policies per seed (each team draws one per episode).
 
     Returns:
         {seed: {metric: value}}.
     """
-    jobs = [(scenario, member_networks(population_weights, p), seed, episodes, temperature)
+    jobs = [(scenario, member_policies(population_weights, p, ensemble_size), seed, episodes, temperature)
             for p, seed in enumerate(seeds)]
+    return dict(zip(seeds, evaluate_jobs(jobs, workers)))
+
+
+def evaluate_jobs(jobs: Sequence[tuple], workers: int | None = None) -> list[dict[str, float]]:
+    """evaluate_member(*job) for each job, in spawned worker processes when there are several workers.
+
+    Args:
+        jobs: (scenario, policies, seed, episodes, temperature) tuples.
+        workers: processes (None: one per CPU core).
+
+    Returns:
+        per job {metric: value}, in the jobs' order.
+    """
     workers = min(workers or multiprocessing.cpu_count() or 1, len(jobs))
     if workers <= 1:
-        values = [_evaluate_member_args(job) for job in jobs]
-    else:
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            values = pool.map(_evaluate_member_args, jobs)
-    return dict(zip(seeds, values))
+        return [_evaluate_member_args(job) for job in jobs]
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        return pool.map(_evaluate_member_args, jobs)
 
 
 def render_member(scenario: str, networks: Sequence[Network], seed: int, episodes: int,
@@ -152,7 +203,7 @@ def render_member(scenario: str, networks: Sequence[Network], seed: int, episode
     frames = []
     for _ in play_episodes(env, networks, seed, episodes, temperature,
                            on_reset=lambda world: frames.append(env.render()),
-                           after_step=lambda world: frames.append(env.render())):
+                           after_step=lambda world: frames.append(env.render()), teams=team_groups(scenario)):
         pass
     env.close()
     return frames

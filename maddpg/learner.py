@@ -16,8 +16,17 @@ j's policy (maximum log-likelihood of j's latest actions plus lambda x entropy, 
 and its critic target uses the approximations' target networks for a'_j (j != i): agent i's update then never
 reads another agent's true actor.
 
-Everything carries a leading population axis P; losses are summed over P (each member's own mean), so each
-member's gradient is the gradient of its own loss and per-member Adam states stay independent.
+With policy ensembles (paper sec. 4.3, `ensemble_size` K > 1) every agent holds K sub-policies, each a full
+MADDPG agent (actor, critic, targets, Adam states) on the learner's population axis: member p * K + k is
+seed p's sub-policy k. In every env one sub-policy per team acts for a whole episode (`act`'s
+`sub_policies`); sub-policy k of agent i learns only from its team's buffer k, and its critic target draws
+a'_j from sub-policy k for a teammate j and from the sub-policy j's team used in that stored transition for
+an opponent j. The actor loss is divided by K: the sum over members is then the paper's ensemble objective
+J_e = 1/K sum_k J(mu_i^(k)). K = 1 is plain MADDPG, number for number.
+
+Everything carries a leading population axis (P seeds, or P x K members); losses are summed over it (each
+member's own mean), so each member's gradient is the gradient of its own loss and per-member Adam states
+stay independent.
 """
 
 from __future__ import annotations
@@ -57,7 +66,14 @@ def critic_input(kind: str, agent: int, observations: Sequence[tf.Tensor], actio
 class Learner(tf.Module):
     """Actors, critics, their targets and optimizers for every agent of P populations."""
 
-    def __init__(self, config: TrainConfig, observation_sizes: Sequence[int], action_sizes: Sequence[int]):
+    def __init__(self, config: TrainConfig, observation_sizes: Sequence[int], action_sizes: Sequence[int],
+                 teams: Sequence[int] | None = None):
+        """Args:
+        config: the run's settings.
+        observation_sizes, action_sizes: per agent, in the env's order.
+        teams: per agent, the index of its team (agents of a team share their sub-policy draw); only
+            needed with ensembles, default: one team.
+        """
         super().__init__(name="learner")
         if len(config.critic_kinds) != len(observation_sizes):
             raise ValueError(
@@ -66,7 +82,11 @@ class Learner(tf.Module):
         self.config = config
         self.observation_sizes = tuple(observation_sizes)
         self.action_sizes = tuple(action_sizes)
-        seeds, units = config.seeds, config.hidden_units
+        self.teams = tuple(teams) if teams is not None else (0,) * len(observation_sizes)
+        if len(self.teams) != len(observation_sizes):
+            raise ValueError(f"{len(self.teams)} team indices given for {len(observation_sizes)} agents")
+        self.ensemble_size = config.ensemble_size
+        seeds, units = config.member_seeds(), config.hidden_units
         self.actors, self.target_actors, self.critics, self.target_critics = [], [], [], []
         self.actor_optimizers, self.critic_optimizers = [], []
         for i, (obs_size, act_size, kind) in enumerate(zip(observation_sizes, action_sizes, config.critic_kinds)):
@@ -100,7 +120,7 @@ class Learner(tf.Module):
 
     def _build_approximations(self) -> None:
         """Agent i's approximate policy of each other agent j (on o_j, logits over j's actions) and its target."""
-        seeds, units = self.config.seeds, self.config.hidden_units
+        seeds, units = self.config.member_seeds(), self.config.hidden_units
         if len(self.observation_sizes) < 2:
             raise ValueError("policy_inference needs at least two agents (each approximates the others)")
         for i in range(len(self.observation_sizes)):
@@ -127,26 +147,47 @@ class Learner(tf.Module):
         optimizer.build(network.trainable_variables)  # build now so a checkpoint can restore its slots
         return optimizer
 
-    def act(self, observations: Sequence[tf.Tensor], rng: PopulationRandom, target: bool = False):
+    def act(self, observations: Sequence[tf.Tensor], rng: PopulationRandom, target: bool = False,
+            sub_policies: Sequence[tf.Tensor] | None = None):
         """Sampled soft actions of every agent.
 
         Args:
-            observations: per agent [P, B, O_i].
-            rng: the population's random source.
+            observations: per agent [P, B, O_i] (P: one population member per network member, or with
+                `sub_policies` one per seed).
+            rng: the population's random source (as many members as `observations` has).
             target: use the target actors.
+            sub_policies: ensembles only: per agent [P, B] int32, the sub-policy acting in each env.
 
         Returns:
             per agent [P, B, A_i] relaxed one-hot actions.
         """
-        return self._sample_actions(self.target_actors if target else self.actors, observations, rng)
+        networks = self.target_actors if target else self.actors
+        if sub_policies is None:
+            logits = [network(obs) for network, obs in zip(networks, observations)]
+        else:
+            logits = [self.chosen_logits(network, obs, choice)
+                      for network, obs, choice in zip(networks, observations, sub_policies)]
+        return self._sample_actions(logits, rng)
 
-    def _sample_actions(self, networks, observations, rng: PopulationRandom):
-        """Per agent [P, B, A_i]: a Gumbel-softmax sample of networks[i](observations[i]), one draw per agent."""
+    def chosen_logits(self, network: keras.Model, observations: tf.Tensor, choice: tf.Tensor) -> tf.Tensor:
+        """[P, n, A]: row n of seed p from the sub-policy choice[p, n] of a network with P x K members.
+
+        Every sub-policy of the seed is evaluated on all n rows and the chosen one kept (K is 2-3, and this
+        keeps the graph static). observations: [P, n, O]; choice: [P, n] int32 in [0, K).
+        """
+        size = self.ensemble_size
+        tiled = tf.repeat(observations, size, axis=0)  # [P * K, n, O]: member p * K + k sees seed p's rows
+        logits = network(tiled)  # [P * K, n, A]
+        logits = tf.reshape(logits, [-1, size, tf.shape(logits)[1], logits.shape[-1]])  # [P, K, n, A]
+        logits = tf.transpose(logits, [0, 2, 1, 3])  # [P, n, K, A]
+        return tf.gather(logits, choice, axis=2, batch_dims=2)  # [P, n, A]
+
+    def _sample_actions(self, logits: Sequence[tf.Tensor], rng: PopulationRandom):
+        """Per agent [P, B, A_i]: a Gumbel-softmax sample of logits[i] [P, B, A_i], one draw per agent."""
         actions = []
-        for network, obs in zip(networks, observations):
-            logits = network(obs)  # [P, B, A_i]
-            noise = rng.uniform(tf.shape(logits)[1:], dtype=logits.dtype)
-            actions.append(gumbel_softmax(logits, noise, self.config.gumbel_temperature))
+        for agent_logits in logits:
+            noise = rng.uniform(tf.shape(agent_logits)[1:], dtype=agent_logits.dtype)
+            actions.append(gumbel_softmax(agent_logits, noise, self.config.gumbel_temperature))
         return actions
 
     def critic_target(self, agent: int, rewards: tf.Tensor, next_observations, target_actions) -> tf.Tensor:
@@ -182,6 +223,9 @@ class Learner(tf.Module):
         observations, actions, rewards, next_observations = buffer.sample(indices)
         if config.policy_inference:
             target_actions = self.inferred_target_actions(agent, next_observations, rng)
+        elif self.ensemble_size > 1:
+            target_actions = self.ensemble_target_actions(agent, next_observations, buffer.sample_sub_policies(indices),
+                                                          rng)
         else:
             target_actions = self.act(next_observations, rng, target=True)
         target = self.critic_target(agent, rewards, next_observations, target_actions)
@@ -196,7 +240,8 @@ class Learner(tf.Module):
         noise = rng.uniform([config.batch_size, self.action_sizes[agent]])
         with tf.GradientTape() as tape:
             actor_member_loss = self.actor_loss(agent, observations, actions, noise)
-            actor_loss = tf.reduce_sum(actor_member_loss)
+            # 1/K: the sum over a seed's K sub-policies is the ensemble objective, their mean (exact for K = 1).
+            actor_loss = tf.reduce_sum(actor_member_loss) / self.ensemble_size
         self._apply(self.actor_optimizers[agent], tape.gradient(actor_loss, actor.trainable_variables), actor)
 
         soft_update(self.target_actors[agent].trainable_variables, actor.trainable_variables, config.tau)
@@ -208,7 +253,28 @@ class Learner(tf.Module):
         others; the same random draws, in the same order, as `act(..., target=True)`."""
         networks = [self.target_actors[j] if j == agent else self.target_approximations[agent][j]
                     for j in range(len(self.actors))]
-        return self._sample_actions(networks, next_observations, rng)
+        return self._sample_actions([network(obs) for network, obs in zip(networks, next_observations)], rng)
+
+    def ensemble_target_actions(self, agent: int, next_observations, sub_policies: tf.Tensor,
+                                rng: PopulationRandom):
+        """Per agent [P x K, batch, A_j], the a'_j of a batch from agent i's team's buffers.
+
+        Member p * K + k holds transitions in which agent i's team played sub-policy k, so a teammate's a'_j
+        comes from its own member; an opponent's team played the sub-policy stored with each transition
+        (sub_policies [P x K, batch, teams] int32), which `chosen_logits` picks row by row.
+        """
+        size, team = self.ensemble_size, self.teams[agent]
+        logits = []
+        for j, (network, obs) in enumerate(zip(self.target_actors, next_observations)):
+            if self.teams[j] == team:
+                logits.append(network(obs))  # [P * K, batch, A_j]
+                continue
+            batch = tf.shape(obs)[1]
+            by_seed = tf.reshape(obs, [-1, size * batch, obs.shape[-1]])  # [P, K * batch, O_j]
+            choice = tf.reshape(sub_policies[..., self.teams[j]], [-1, size * batch])  # [P, K * batch]
+            chosen = self.chosen_logits(network, by_seed, choice)  # [P, K * batch, A_j]
+            logits.append(tf.reshape(chosen, [-1, batch, chosen.shape[-1]]))  # [P * K, batch, A_j]
+        return self._sample_actions(logits, rng)
 
     def approximation_loss(self, log_probs: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
         """[P] -(mean log-likelihood of j's (soft) actions + lambda x mean entropy) under mu_hat_i^j.
@@ -257,11 +323,16 @@ class Learner(tf.Module):
         return (tf.stack([tf.add_n(l) / len(l) for l in losses], axis=-1),
                 tf.stack([tf.add_n(k) / len(k) for k in kls], axis=-1))
 
-    def update(self, buffer: ReplayBuffer, rng: PopulationRandom):
-        """Updates every agent in order. Returns (critic_losses [P, N], actor_losses [P, N])."""
+    def update(self, buffer: ReplayBuffer | Sequence[ReplayBuffer], rng: PopulationRandom):
+        """Updates every agent in order, each from its team's buffer (buffer[team]) or the one buffer.
+
+        Returns:
+            (critic_losses [P, N], actor_losses [P, N]), P the learner's members.
+        """
+        buffers = buffer if isinstance(buffer, (list, tuple)) else [buffer] * (max(self.teams) + 1)
         critic_losses, actor_losses = [], []
         for agent in range(len(self.actors)):
-            critic_loss, actor_loss = self.update_agent(agent, buffer, rng)
+            critic_loss, actor_loss = self.update_agent(agent, buffers[self.teams[agent]], rng)
             critic_losses.append(critic_loss)
             actor_losses.append(actor_loss)
         return tf.stack(critic_losses, axis=-1), tf.stack(actor_losses, axis=-1)

@@ -28,12 +28,14 @@ class ReplayBuffer(tf.Module):
         write_block: int,
         dtype=tf.float32,
         name: str = "replay",
+        num_teams: int = 0,
     ):
         """Args:
         population: P.
         capacity: C transitions per member; rounded down to a multiple of write_block so a block never wraps.
         observation_sizes, action_sizes: per agent.
         write_block: B, the transitions each member adds per environment step.
+        num_teams: policy ensembles: also store, per transition, the sub-policy each of this many teams played.
         """
         super().__init__(name=name)
         if capacity < write_block:
@@ -50,18 +52,23 @@ class ReplayBuffer(tf.Module):
         self.actions = [field(a, f"act_{i}") for i, a in enumerate(action_sizes)]
         self.next_observations = [field(o, f"next_obs_{i}") for i, o in enumerate(observation_sizes)]
         self.rewards = field(len(observation_sizes), "rewards")
+        self.sub_policies = (tf.Variable(tf.zeros([rows, num_teams], tf.int32), trainable=False, name="sub_policies")
+                             if num_teams else None)
         self.size = tf.Variable(0, dtype=tf.int32, trainable=False, name="size")
         self.pointer = tf.Variable(0, dtype=tf.int32, trainable=False, name="pointer")
         self._member_offsets = tf.range(population, dtype=tf.int32)[:, None] * self.capacity  # [P, 1]
 
-    def add(self, observations, actions, rewards, next_observations) -> None:
+    def add(self, observations, actions, rewards, next_observations, sub_policies=None) -> None:
         """Appends one environment step of every member.
 
         Args:
             observations, next_observations: per agent [P, B, O_i].
             actions: per agent [P, B, A_i].
             rewards: [P, B, N].
+            sub_policies: [P, B, teams] int32, required exactly when the buffer was built with num_teams.
         """
+        if (sub_policies is None) != (self.sub_policies is None):
+            raise ValueError("sub_policies must be given exactly when the buffer stores them (num_teams > 0)")
         rows = tf.reshape(self._member_offsets + self.pointer + tf.range(self.write_block)[None, :], [-1])  # [P*B]
 
         def write(variable, values):
@@ -75,6 +82,8 @@ class ReplayBuffer(tf.Module):
         for variable, values in zip(self.next_observations, next_observations):
             write(variable, values)
         write(self.rewards, rewards)
+        if sub_policies is not None:
+            write(self.sub_policies, sub_policies)
         self.pointer.assign((self.pointer + self.write_block) % self.capacity)
         self.size.assign(tf.minimum(self.size + self.write_block, self.capacity))
 
@@ -99,6 +108,10 @@ class ReplayBuffer(tf.Module):
             read(self.rewards),
             [read(v) for v in self.next_observations],
         )
+
+    def sample_sub_policies(self, indices: tf.Tensor) -> tf.Tensor:
+        """[P, batch, teams] int32: the sub-policy each team played in the transitions at `indices` [P, batch]."""
+        return self.sub_policies.sparse_read(self._member_offsets + indices)
 
     def latest_indices(self, count: int) -> tf.Tensor:
         """[P, count] indices of each member's `count` most recently added transitions (newest first).
