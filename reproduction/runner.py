@@ -12,7 +12,7 @@ import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from absl import app, flags
 
@@ -51,6 +51,12 @@ class Experiment:
         table_name: the file stem of the printed table (table1 .. table5).
         hidden_units: units per hidden layer (128 for the paper's Tables 2-3).
         pairing_fields: pairing name -> further TrainConfig fields it sets (e.g. policy_inference).
+        run_fields: (variant, pairing) -> further TrainConfig fields of that one run (e.g. ensemble_size).
+        default_num_envs: the --num_envs default.
+        train_fields: further TrainConfig fields of every run (e.g. log_every_episodes).
+        smoke_fields: what --smoke sets beyond SMOKE_OVERRIDES (where those do not fit this experiment).
+        after_runs: called as after_runs(options, plans) once every run is trained and evaluated (plans as
+            build_configs returns them); returns further run folders for the table.
     """
 
     name: str
@@ -61,6 +67,11 @@ class Experiment:
     table_name: str
     hidden_units: int = 64
     pairing_fields: Mapping[str, Mapping[str, object]] = dataclasses.field(default_factory=dict)
+    run_fields: Mapping[tuple[str, str], Mapping[str, object]] = dataclasses.field(default_factory=dict)
+    default_num_envs: int = 100
+    train_fields: Mapping[str, object] = dataclasses.field(default_factory=dict)
+    smoke_fields: Mapping[str, object] = dataclasses.field(default_factory=dict)
+    after_runs: Callable | None = None
 
 
 def critic_kinds(scenario: str, teams: Mapping[str, str]) -> tuple[str, ...]:
@@ -86,7 +97,8 @@ def define_flags(experiment: Experiment) -> None:
     flags.DEFINE_integer("seeds", experiment.default_seeds, "number of seeds (stacked on the population axis)")
     flags.DEFINE_integer("first_seed", 0, "seeds are first_seed .. first_seed + seeds - 1")
     flags.DEFINE_integer("episodes", experiment.default_episodes, "training episodes per seed")
-    flags.DEFINE_integer("num_envs", 100, "parallel envs per seed (100 = one update per env step, as the paper)")
+    flags.DEFINE_integer("num_envs", experiment.default_num_envs,
+                         "parallel envs per seed (100 = one update per env step, as the paper)")
     flags.DEFINE_integer("eval_episodes", 1000, "evaluation episodes per seed on mpe2")
     flags.DEFINE_boolean("smoke", False, "tiny run of the same code path, in seconds (written under smoke_* names)")
     flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "where results/<experiment>/<run_id>/ go")
@@ -112,20 +124,23 @@ def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfi
     if options.first_seed < 0:
         raise UsageError(f"--first_seed must be >= 0, got {options.first_seed}")
     seeds = tuple(range(options.first_seed, options.first_seed + options.seeds))
-    fields = dict(episodes=options.episodes, num_envs=options.num_envs, eval_episodes=options.eval_episodes,
-                  jit_compile=options.jit_compile, hidden_units=experiment.hidden_units)
+    fields = dict(experiment.train_fields, episodes=options.episodes, num_envs=options.num_envs,
+                  eval_episodes=options.eval_episodes, jit_compile=options.jit_compile,
+                  hidden_units=experiment.hidden_units)
+    smoke = dict(SMOKE_OVERRIDES, **experiment.smoke_fields) if options.smoke else {}
     if options.smoke:
-        fields.update(SMOKE_OVERRIDES)
         seeds = seeds[:SMOKE_SEEDS]
     several = len(options.variant) * len(options.pairing) > 1
     plans = []
     for variant in options.variant:
         scenario = experiment.variants[variant]
         for pairing in options.pairing:
+            run_fields = {**fields, **experiment.pairing_fields.get(pairing, {}),
+                          **experiment.run_fields.get((variant, pairing), {}), **smoke}
             try:
                 config = TrainConfig(experiment=experiment.name, scenario=scenario, algorithm=pairing,
                                      critic_kinds=critic_kinds(scenario, experiment.pairings[pairing]),
-                                     seeds=seeds, **fields, **experiment.pairing_fields.get(pairing, {}))
+                                     seeds=seeds, **run_fields)
             except ValueError as error:
                 raise UsageError(str(error)) from None
             label = pairing if len(experiment.variants) == 1 else f"{variant}_{pairing}"
@@ -147,7 +162,7 @@ def evaluate_run(config, run_dir: Path, trainer, workers: int | None) -> dict[in
     if existing is not None:
         return existing
     values = evaluate_population(config.scenario, actor_weights(trainer.learner), config.seeds,
-                                 config.eval_episodes, config.gumbel_temperature, workers)
+                                 config.eval_episodes, config.gumbel_temperature, workers, config.ensemble_size)
     temporary = run_dir / (results.EVALUATION_FILE + ".partial")
     temporary.unlink(missing_ok=True)
     writer = results.MetricsWriter(temporary, config)
@@ -202,6 +217,8 @@ def run_experiment(experiment: Experiment, options, command: str | None = None) 
         # A smoke run evaluates 4 episodes: starting worker processes would cost more than they save.
         workers = options.eval_workers or (1 if options.smoke else None)
         evaluate_run(config, run_dir, trainer, workers)
+    if experiment.after_runs:
+        run_dirs += experiment.after_runs(options, plans)
     return run_dirs
 
 

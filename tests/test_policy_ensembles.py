@@ -1,0 +1,138 @@
+"""Policy ensembles (paper sec. 4.3): sub-policy selection, per-sub-policy buffers, critic targets from the
+sub-policy each team played, and the script's smoke run with its cross-play evaluation."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+from conftest import tiny_config
+
+from maddpg.learner import Learner
+from maddpg.population_random import PopulationRandom
+from maddpg.run import build_trainer
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _push_config(**overrides):
+    return tiny_config(scenario="push", critic_kinds=("maddpg", "maddpg"), num_envs=60, episodes=240,
+                       log_every_episodes=60, checkpoint_every_episodes=120, warmup_transitions=120, **overrides)
+
+
+def test_sub_policy_zero_starts_as_plain_maddpg_and_act_picks_the_sub_policy_it_is_told():
+    """Member p * K of an ensemble starts with plain MADDPG's weights for seed p, the other sub-policies from
+    their own seeds; act() uses, env by env, the sub-policy given for that env."""
+    seeds, sizes = (0, 1), ((8,), (5,))
+    one_agent = dict(seeds=seeds, critic_kinds=("maddpg",))
+    ensemble = Learner(tiny_config(**one_agent, ensemble_size=3, num_envs=60, episodes=240, log_every_episodes=60,
+                                   checkpoint_every_episodes=120), sizes[0], sizes[1])
+    plain = Learner(tiny_config(**one_agent), sizes[0], sizes[1])
+    kernels = ensemble.actors[0].out.kernel.numpy()  # [P * K, in, out]
+    np.testing.assert_array_equal(kernels[[0, 3]], plain.actors[0].out.kernel.numpy())
+    assert not np.allclose(kernels[0], kernels[1]) and not np.allclose(kernels[1], kernels[2])
+
+    observations = [tf.random.stateless_uniform([2, 6, 8], seed=[1, 2])]
+    choice = tf.constant([[0, 1, 2, 0, 1, 2], [2, 2, 1, 1, 0, 0]], tf.int32)  # [P, B]
+    actions = ensemble.act(observations, PopulationRandom(seeds), sub_policies=[choice])[0].numpy()
+    noise = PopulationRandom(seeds).uniform([6, 5]).numpy()  # the one draw act() makes, [P, B, A]
+    every = ensemble.actors[0](tf.repeat(observations[0], 3, axis=0)).numpy().reshape(2, 3, 6, 5)
+    for p in range(2):
+        for b in range(6):
+            z = every[p, choice[p, b], b] - np.log(-np.log(noise[p, b]))
+            np.testing.assert_allclose(actions[p, b], np.exp(z - z.max()) / np.exp(z - z.max()).sum(), rtol=1e-5)
+
+
+def test_ensemble_of_one_is_plain_maddpg():
+    """ensemble_size=1 takes the plain path: the same losses and returns as a config that never names it."""
+    outputs = []
+    for fields in ({}, {"ensemble_size": 1}):
+        trainer = build_trainer(_push_config(**fields))
+        outputs.append([trainer.iteration() for _ in range(2)][-1])
+    for key in ("episode_returns", "critic_loss_sum", "actor_loss_sum"):
+        np.testing.assert_array_equal(outputs[0][key].numpy(), outputs[1][key].numpy())
+
+
+def test_each_sub_policy_buffer_holds_only_its_own_episodes():
+    """Team t's buffer member p * K + k receives exactly the envs where team t played sub-policy k, B/K per
+    step, and the other team's recorded draws are uniform-ish and independent of it."""
+    config = _push_config(ensemble_size=3)
+    trainer = build_trainer(config)
+    trainer.iteration()
+    size, block = 3, config.num_envs // 3
+    for team, buffer in enumerate(trainer.team_buffers):
+        assert buffer.write_block == block and int(buffer.size) == block * config.episode_length
+        stored = buffer.sub_policies.numpy().reshape(config.members, buffer.capacity, 2)
+        filled = stored[:, : int(buffer.size)]  # [P * K, rows, teams]
+        for member in range(config.members):
+            assert (filled[member, :, team] == member % size).all()
+        other = filled[..., 1 - team]
+        assert set(np.unique(other)) == {0, 1, 2}  # opponents played every sub-policy against each one
+
+
+def test_critic_targets_use_the_sub_policy_the_opponent_played():
+    """For agent i's batch, a teammate's a'_j comes from i's own sub-policy and an opponent's from the
+    sub-policy stored with each transition."""
+    config = _push_config(ensemble_size=2)
+    trainer = build_trainer(config)
+    trainer.iteration()
+    learner, buffer = trainer.learner, trainer.team_buffers[0]  # push: adversary_0 (team 1), agent_0 (team 0)
+    indices = trainer.member_rng.integers([16], buffer.size)
+    _, _, _, next_observations = buffer.sample(indices)
+    played = buffer.sample_sub_policies(indices).numpy()  # [P * K, 16, teams]
+    uniform = PopulationRandom(config.member_seeds())
+    actions = learner.ensemble_target_actions(1, next_observations, tf.constant(played), uniform)
+    # Recompute with the noise the same stream gives: one draw per agent, in agent order.
+    replay = PopulationRandom(config.member_seeds())
+    noise = [replay.uniform([16, a]).numpy() for a in learner.action_sizes]
+    for j in range(2):
+        logits_all = learner.target_actors[j](tf.repeat(tf.reshape(next_observations[j], [config.population, -1,
+                                              next_observations[j].shape[-1]]), 2, axis=0)).numpy()
+        logits_all = logits_all.reshape(config.population, 2, 2, 16, -1)  # [P, K(net), K(buffer), batch, A]
+        for member in range(config.members):
+            p, k = divmod(member, 2)
+            for row in range(16):
+                # i = 1 is agent_0 (team 0); adversary_0 (j = 0, team 1) is its opponent.
+                net = k if j == 1 else played[member, row, 1]
+                z = logits_all[p, net, k, row] - np.log(-np.log(noise[j][member, row]))
+                expected = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+                np.testing.assert_allclose(actions[j].numpy()[member, row], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_ensemble_with_policy_inference_is_refused():
+    with pytest.raises(ValueError, match="cannot be combined"):
+        tiny_config(ensemble_size=2, policy_inference=True)
+    with pytest.raises(ValueError, match="multiple of ensemble_size"):
+        tiny_config(ensemble_size=3)  # 50 envs
+
+
+def test_smoke_run_trains_both_kinds_and_cross_plays_them(tmp_path):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, "-m", "reproduction.policy_ensembles", f"--results_dir={tmp_path}", "--noprogress",
+               "--smoke", "--variant=ka,pp"]
+    completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env, timeout=900)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    experiment_dir = tmp_path / "policy_ensembles"
+    for variant, scenario, metric in (("ka", "push", "adversary_goal_frames"),
+                                      ("pp", "ensemble_tag", "prey_touches_per_episode")):
+        configs = {kind: json.loads((experiment_dir / f"smoke_{variant}_{kind}_s0-1_ep240" / "config.json").read_text())
+                   for kind in ("single", "ensemble")}
+        assert configs["single"]["ensemble_size"] == 1 and configs["ensemble"]["ensemble_size"] == {"ka": 3, "pp": 2}[variant]
+        cross = pd.read_csv(experiment_dir / f"smoke_{variant}_cross_play_s0-1_ep240" / "evaluation.csv")
+        assert set(cross["scenario"]) == {scenario}
+        assert set(cross["role"]) == {f"{a}_v_{b}" for a in ("single", "ensemble") for b in ("single", "ensemble")}
+        assert set(cross.loc[cross["metric"] == metric, "seed"]) == {0, 1}
+        # single_v_single and ensemble_v_ensemble play exactly the runs' own evaluation episodes.
+        for kind in ("single", "ensemble"):
+            own = pd.read_csv(experiment_dir / f"smoke_{variant}_{kind}_s0-1_ep240" / "evaluation.csv")
+            mine = cross[cross["role"] == f"{kind}_v_{kind}"]
+            merged = own.merge(mine, on=["seed", "metric"], suffixes=("_own", "_cross"))
+            assert len(merged) == len(own)
+            np.testing.assert_allclose(merged["value_own"], merged["value_cross"])
+    table = (experiment_dir / "smoke_table6.md").read_text()
+    assert "KA: adversary goal frames" in table and "not run" in table  # pd was not asked for
