@@ -277,15 +277,18 @@ class Learner(tf.Module):
         return self._sample_actions(logits, rng)
 
     def approximation_loss(self, log_probs: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
-        """[P] -(mean log-likelihood of j's (soft) actions + lambda x mean entropy) under mu_hat_i^j.
+        """[P] -(mean log-likelihood of j's actions + lambda x mean entropy) under mu_hat_i^j.
 
         Args:
             log_probs: [P, n, A_j] log-softmax of mu_hat_i^j on o_j.
-            actions: [P, n, A_j] j's stored actions. A stored action is a relaxed one-hot sample, so its
-                log-likelihood is sum_k a_k log pi_k (the cross-entropy against the soft vector; exactly
-                log pi_a for a one-hot action).
+            actions: [P, n, A_j] j's stored actions: relaxed samples softmax(logits_j + g). Their argmax is
+                exactly a draw from j's categorical policy softmax(logits_j) (the Gumbel-max trick), so the
+                likelihood is that of the argmax. Fitting the soft vectors themselves (sum_k a_k log pi_k)
+                would converge to E[a], which is flatter than j's policy wherever j is confident: measured on
+                speaker-listener, the KL then stayed near 0.7 instead of falling.
         """
-        log_likelihood = tf.reduce_sum(actions * log_probs, axis=-1)  # [P, n]
+        chosen = tf.one_hot(tf.argmax(actions, axis=-1), tf.shape(actions)[-1], dtype=log_probs.dtype)  # [P, n, A_j]
+        log_likelihood = tf.reduce_sum(chosen * log_probs, axis=-1)  # [P, n]
         entropy = -tf.reduce_sum(tf.exp(log_probs) * log_probs, axis=-1)  # [P, n]
         return -tf.reduce_mean(log_likelihood + self.config.inference_entropy_weight * entropy, axis=1)
 

@@ -6,6 +6,7 @@ import pandas as pd
 import tensorflow as tf
 from conftest import tiny_config
 
+from maddpg.gumbel import gumbel_softmax
 from maddpg.learner import Learner
 from maddpg.population_random import PopulationRandom
 from maddpg.replay import ReplayBuffer
@@ -22,23 +23,23 @@ def _learner_and_buffer(policy_inference, **overrides):
 
 
 def _add_transitions(learner, buffer, rng, count, population):
-    """count transitions per member: random observations, each agent acting by a one-hot draw from its
-    (fixed) true actor's categorical policy."""
+    """count transitions per member: random observations, each agent acting as in training, by a relaxed
+    Gumbel-softmax sample of its (fixed) true actor."""
     observations = [rng.normal(size=(population, count, size)).astype(np.float32) for size in OBSERVATION_SIZES]
     actions = []
     for actor, obs in zip(learner.actors, observations):
-        logits = actor(tf.constant(obs)).numpy()  # [P, count, A]
-        probabilities = np.exp(logits - logits.max(-1, keepdims=True))
-        probabilities /= probabilities.sum(-1, keepdims=True)
-        choice = (probabilities.cumsum(-1) > rng.random(probabilities.shape[:-1] + (1,))).argmax(-1)
-        actions.append(np.eye(logits.shape[-1], dtype=np.float32)[choice])
+        logits = actor(tf.constant(obs))  # [P, count, A]
+        noise = rng.random(logits.shape).astype(np.float32)
+        actions.append(gumbel_softmax(logits, noise).numpy())
     rewards = np.zeros((population, count, 2), np.float32)
     buffer.add(observations, actions, rewards, observations)
 
 
 def test_approximation_of_a_fixed_policy_converges_to_it():
-    """Trained on fresh draws of a fixed known policy, mu_hat's KL from it falls near zero."""
+    """Trained on fresh relaxed draws of a fixed, confident policy, mu_hat's KL from it falls near zero."""
     config, learner, buffer = _learner_and_buffer(True, update_every=512, hidden_units=16, learning_rate=0.01)
+    for actor in learner.actors:  # confident policies, as trained ones are: fitting the soft samples fails there
+        actor.out.kernel.assign(actor.out.kernel * 4.0)
     rng = np.random.default_rng(0)
     step = tf.function(learner.update_approximations)
     kls = []
@@ -48,7 +49,8 @@ def test_approximation_of_a_fixed_policy_converges_to_it():
         kls.append(kl.numpy())
     first, last = kls[0], np.mean(kls[-20:], axis=0)
     assert (first > 0.01).all(), first  # two independently initialised networks start apart
-    assert (last < 0.03).all() and (last < first / 5).all(), (first, last)  # measured 0.001-0.016
+    # Measured 0.005-0.085 from 0.35-1.3; fitting the soft vectors instead ends at 0.021-0.116.
+    assert (last < 0.1).all() and (last < first / 5).all(), (first, last)
 
 
 def _variables_read(function):
