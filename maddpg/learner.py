@@ -284,8 +284,8 @@ class Learner(tf.Module):
             actions: [P, n, A_j] j's stored actions: relaxed samples softmax(logits_j + g). Their argmax is
                 exactly a draw from j's categorical policy softmax(logits_j) (the Gumbel-max trick), so the
                 likelihood is that of the argmax. Fitting the soft vectors themselves (sum_k a_k log pi_k)
-                would converge to E[a], which is flatter than j's policy wherever j is confident: measured on
-                speaker-listener, the KL then stayed near 0.7 instead of falling.
+                would converge to E[a], which is flatter than j's policy wherever j is confident (the unit
+                test measures both).
         """
         chosen = tf.one_hot(tf.argmax(actions, axis=-1), tf.shape(actions)[-1], dtype=log_probs.dtype)  # [P, n, A_j]
         log_likelihood = tf.reduce_sum(chosen * log_probs, axis=-1)  # [P, n]
