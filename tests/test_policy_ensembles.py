@@ -21,8 +21,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _push_config(**overrides):
-    return tiny_config(scenario="push", critic_kinds=("maddpg", "maddpg"), num_envs=60, episodes=240,
-                       log_every_episodes=60, checkpoint_every_episodes=120, warmup_transitions=120, **overrides)
+    fields = dict(scenario="push", critic_kinds=("maddpg", "maddpg"), num_envs=60, episodes=240,
+                  log_every_episodes=60, checkpoint_every_episodes=120, warmup_transitions=120)
+    return tiny_config(**{**fields, **overrides})
 
 
 def test_sub_policy_zero_starts_as_plain_maddpg_and_act_picks_the_sub_policy_it_is_told():
@@ -136,3 +137,17 @@ def test_smoke_run_trains_both_kinds_and_cross_plays_them(tmp_path):
             np.testing.assert_allclose(merged["value_own"], merged["value_cross"])
     table = (experiment_dir / "smoke_table6.md").read_text()
     assert "KA: adversary goal frames" in table and "not run" in table  # pd was not asked for
+
+
+def test_killed_ensemble_run_resumes_exactly(tmp_path):
+    """The checkpoint holds the team buffers and the sub-policies' random streams: a resumed K=2 run logs
+    what an uninterrupted one logs."""
+    from maddpg.run import train
+
+    config = _push_config(ensemble_size=2, episodes=360)
+    train(config, tmp_path / "whole", progress=False)
+    train(config, tmp_path / "killed", progress=False, stop_after_iterations=3)  # checkpoint at episode 120
+    train(config, tmp_path / "killed", progress=False)
+    whole = (tmp_path / "whole" / "metrics.csv").read_text()
+    assert "critic_loss" in whole
+    assert (tmp_path / "killed" / "metrics.csv").read_text() == whole
