@@ -1,0 +1,94 @@
+"""A baseline run's settings, written as the run folder's config.json (import-light: no TensorFlow).
+
+The fields paper_figures reads (experiment, scenario, algorithm, seeds, episodes, eval_episodes) have the
+same names and meaning as in maddpg.config.TrainConfig, so the run folders sit beside MADDPG's in the tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from baselines.algorithms import ALGORITHMS, LABELS, TF_AGENTS_CLASSES, Hyperparameters, hyperparameters
+
+
+@dataclasses.dataclass(frozen=True)
+class BaselineRunConfig:
+    """One baseline (algorithm) on one scenario, all its seeds trained one after the other.
+
+    Attributes:
+        experiment, scenario: results/<experiment>/ and the envs.reference scenario key.
+        algorithm: a key of baselines.algorithms.ALGORITHMS.
+        seeds: the seeds, each an independent pair of learners.
+        episodes: training episodes per seed.
+        eval_episodes: greedy evaluation episodes per seed on mpe2.
+        train_env: "batched_port" or "mpe2" (baselines.joint_envs).
+        episode_length: steps per episode (mpe2 max_cycles).
+        log_every_episodes: metrics.csv gets the mean of the last this many episodes, every this many.
+        settings: the algorithm's hyperparameters.
+        smoke: a --smoke run.
+    """
+
+    experiment: str
+    scenario: str
+    algorithm: str
+    seeds: tuple[int, ...]
+    episodes: int
+    eval_episodes: int
+    train_env: str
+    settings: Hyperparameters
+    episode_length: int = 25
+    log_every_episodes: int = 1000
+    smoke: bool = False
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings (empty when they are usable)."""
+        found = []
+        if self.algorithm not in ALGORITHMS:
+            found.append(f"unknown baseline {self.algorithm!r}; choose from {', '.join(ALGORITHMS)}")
+        if not self.seeds or min(self.seeds) < 0:
+            found.append("seeds must be a non-empty list of non-negative integers")
+        if self.episodes <= 0 or self.eval_episodes <= 0 or self.log_every_episodes <= 0:
+            found.append("episodes, eval_episodes and log_every_episodes must be positive")
+        elif self.log_every_episodes % self.settings.num_envs:
+            found.append(f"log_every_episodes ({self.log_every_episodes}) must be a multiple of the "
+                         f"{self.settings.num_envs} parallel envs of {self.algorithm}")
+        elif self.episodes % self.log_every_episodes:
+            found.append(f"episodes ({self.episodes}) must be a multiple of log_every_episodes "
+                         f"({self.log_every_episodes})")
+        return found
+
+    def to_json(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["seeds"] = list(self.seeds)
+        data["settings"] = self.settings.to_json()
+        data["label"] = LABELS.get(self.algorithm, self.algorithm)
+        data["tf_agents_agent"] = TF_AGENTS_CLASSES.get(self.algorithm)
+        data["num_envs"] = self.settings.num_envs
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "BaselineRunConfig":
+        fields = {field.name for field in dataclasses.fields(cls)}
+        values = {key: value for key, value in data.items() if key in fields}
+        values["seeds"] = tuple(int(seed) for seed in values["seeds"])
+        values["settings"] = Hyperparameters(**values["settings"])
+        return cls(**values)
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n")
+
+    @classmethod
+    def read(cls, path: Path) -> "BaselineRunConfig":
+        return cls.from_json(json.loads(Path(path).read_text()))
+
+
+def make_config(algorithm: str, seeds, episodes: int, eval_episodes: int, train_env: str, smoke: bool,
+                log_every_episodes: int, experiment: str = "cooperative_communication",
+                scenario: str = "speaker_listener") -> BaselineRunConfig:
+    """The config of one baseline's run from the command line's values."""
+    return BaselineRunConfig(experiment=experiment, scenario=scenario, algorithm=algorithm,
+                             seeds=tuple(seeds), episodes=episodes, eval_episodes=eval_episodes,
+                             train_env=train_env, settings=hyperparameters(algorithm, smoke),
+                             log_every_episodes=log_every_episodes, smoke=smoke)

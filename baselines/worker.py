@@ -1,0 +1,146 @@
+"""Subprocess entry point: trains and evaluates every seed of baseline run folders.
+
+    TF_USE_LEGACY_KERAS=1 python -m baselines.worker [--max_new_seeds=K] RUN_DIR [RUN_DIR ...]
+
+Each RUN_DIR (one baseline each, run one after the other) must hold the config.json written by
+`reproduction.independent_baselines` (which starts this module with the right environment; use that).
+Seeds run one after the other; each seed is trained, evaluated on mpe2, and then recorded as done in
+meta.json (`seeds_done`). A rerun skips the seeds that are done and restarts an unfinished seed from
+episode 0 (its partial metrics.csv rows are dropped first): resuming is per seed, not within a seed. With
+--max_new_seeds=K at most K seeds per run folder are trained in this call (so several baselines can be
+advanced seed block by seed block). Exit codes: 0 done, 1 training diverged, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from baselines.process import require_legacy_keras
+
+BASELINE_PACKAGES = ("tf-agents", "tf-keras", "tensorflow-probability", "gym", "dm-tree", "gin-config")
+
+
+class _RunConfigView:
+    """What maddpg.results.MetricsWriter reads from a config (experiment, scenario, algorithm, episode_length)."""
+
+    def __init__(self, config):
+        self.experiment, self.scenario, self.algorithm = config.experiment, config.scenario, config.algorithm
+        self.episode_length = config.episode_length
+
+
+def keep_rows_of_seeds(path: Path, seeds: set[int]) -> None:
+    """Drops the rows of a metrics.csv / evaluation.csv whose seed is not in `seeds` (a restarted seed's)."""
+    if not path.exists():
+        return
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    seed_column = rows[0].index("seed")
+    kept = [rows[0]] + [row for row in rows[1:] if int(row[seed_column]) in seeds]
+    if len(kept) != len(rows):
+        temporary = path.with_suffix(".csv.tmp")
+        with temporary.open("w", newline="") as handle:
+            csv.writer(handle).writerows(kept)
+        os.replace(temporary, path)
+
+
+def run(run_dir: Path, max_new_seeds: int = 0) -> int:
+    """Trains and evaluates the seeds of run_dir that are not done yet (at most max_new_seeds of them if > 0).
+
+    Returns:
+        The exit code: 0, or 1 if training diverged.
+    """
+    require_legacy_keras()
+    import tf_keras
+
+    from baselines.evaluation import evaluate_policies
+    from baselines.run_config import BaselineRunConfig
+    from baselines.training import TrainingDiverged, train_seed
+    from maddpg import results
+
+    config = BaselineRunConfig.read(run_dir / results.CONFIG_FILE)
+    writer_config = _RunConfigView(config)
+    meta = results.read_meta(run_dir)
+    done = [int(seed) for seed in meta.get("seeds_done", [])]
+    for name in (results.METRICS_FILE, results.EVALUATION_FILE):
+        keep_rows_of_seeds(run_dir / name, set(done))
+    versions = {}
+    for package in BASELINE_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    results.update_meta(run_dir, baseline_packages=versions,
+                        keras_in_baseline_process=f"tf_keras {tf_keras.__version__}",
+                        training_complete=set(config.seeds) <= set(done),
+                        evaluation_complete=set(config.seeds) <= set(done))
+    metrics = results.MetricsWriter(run_dir / results.METRICS_FILE, writer_config)
+    evaluation = results.MetricsWriter(run_dir / results.EVALUATION_FILE, writer_config)
+    trained_now = 0
+    for seed in config.seeds:
+        if seed in done:
+            print(f"[{config.algorithm}] seed {seed}: done already, skipped", flush=True)
+            continue
+        if max_new_seeds and trained_now >= max_new_seeds:
+            print(f"[{config.algorithm}] seed {seed} and later: left for the next call (--max_new_seeds="
+                  f"{max_new_seeds})", flush=True)
+            break
+        trained_now += 1
+        started, started_at = time.perf_counter(), results.now()
+        try:
+            trainer = train_seed(config, seed, metrics.write, report=lambda line: print(line, flush=True))
+        except TrainingDiverged as error:
+            print(f"error: training diverged: {error}", file=sys.stderr)
+            return 1
+        trained = time.perf_counter() - started
+        print(f"[{config.algorithm}] seed {seed}: trained {config.episodes} episodes in {trained:.0f} s "
+              f"({config.episodes / trained:.0f} episodes/s); evaluating {config.eval_episodes} greedy episodes "
+              "on mpe2", flush=True)
+        values = evaluate_policies(config.scenario, [learner.policy for learner in trainer.learners], seed,
+                                   config.eval_episodes, config.episode_length)
+        evaluated = time.perf_counter() - started - trained
+        evaluation.write({"role": "team", "seed": seed, "episode": config.episodes, "metric": metric,
+                          "value": value} for metric, value in values.items())
+        done.append(seed)
+        sessions = results.read_meta(run_dir).get("sessions", [])
+        sessions.append({"seed": seed, "started_at": started_at, "train_seconds": round(trained, 2),
+                         "eval_seconds": round(evaluated, 2), "episodes": config.episodes,
+                         "episodes_per_second": round(config.episodes / trained, 1)})
+        complete = set(config.seeds) <= set(done)
+        results.update_meta(run_dir, seeds_done=done, sessions=sessions, training_complete=complete,
+                            evaluation_complete=complete)
+        print(f"[{config.algorithm}] seed {seed}: target reach {values['target_reach_percent']:.1f}%, average "
+              f"distance {values['average_distance']:.3f}, evaluation reward {values['mean_episode_reward']:.2f} "
+              f"({evaluated:.0f} s)", flush=True)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """Runs every RUN_DIR of the command line; returns the worst exit code."""
+    arguments, max_new_seeds = list(argv[1:]), 0
+    if arguments and arguments[0].startswith("--max_new_seeds="):
+        value = arguments.pop(0).split("=", 1)[1]
+        max_new_seeds = int(value) if value.isdigit() else -1
+    if not arguments or max_new_seeds < 0 or any(arg.startswith("-") for arg in arguments):
+        print("usage: TF_USE_LEGACY_KERAS=1 python -m baselines.worker [--max_new_seeds=K] RUN_DIR [RUN_DIR ...] "
+              "(started by python -m reproduction.independent_baselines)", file=sys.stderr)
+        return 2
+    run_dirs = [Path(arg) for arg in arguments]
+    for run_dir in run_dirs:
+        if not (run_dir / "config.json").exists():
+            print(f"error: {run_dir} has no config.json", file=sys.stderr)
+            return 2
+    try:
+        require_legacy_keras()
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return max(run(run_dir, max_new_seeds) for run_dir in run_dirs)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

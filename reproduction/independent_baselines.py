@@ -1,0 +1,205 @@
+"""Independent-learner baselines of Table 1 / Fig. 4 on cooperative communication, from tf-agents.
+
+    python -m reproduction.independent_baselines                      # 4 baselines x 10 seeds x 25000 episodes
+    python -m reproduction.independent_baselines --baseline=dqn,trpo --seeds=3
+    python -m reproduction.independent_baselines --smoke              # the same path in seconds
+
+DQN, Actor-Critic, TRPO and REINFORCE, as in the paper's Table 1 and Fig. 4: each of speaker-listener's two
+agents is its own tf-agents agent trained on its own observation and reward (discrete actions). DQN is
+DqnAgent, REINFORCE is ReinforceAgent, Actor-Critic is ReinforceAgent with a learned value baseline, and TRPO,
+which tf-agents lacks, is its PPO (PPOClipAgent), labelled "TRPO (PPO in tf-agents)"; baselines/algorithms.py
+lists every hyperparameter. Each seed trains on the batched TensorFlow port of speaker-listener (the env
+MADDPG trains on; --train_env=mpe2 steps mpe2 itself, 2-3x slower) and is then evaluated greedily for
+--eval_episodes episodes on mpe2, with Table 1's metrics.
+
+Writes results/cooperative_communication/<baseline>_s<first>-<last>_ep<episodes>/ (smoke runs: smoke_<...>)
+with config.json, meta.json (provenance, the command, per-seed timings), metrics.csv (every --log_every
+episodes: mean_episode_reward for the team and each agent, final_goal_distance) and evaluation.csv, the
+files `python -m paper_figures` turns into Table 1's rows and Fig. 4's curves; prints Table 1 for these runs.
+
+Needs the `baselines` extra: `bash scripts/install_baselines.sh`. tf-agents needs Keras 2, so every
+baseline runs in a subprocess with TF_USE_LEGACY_KERAS=1 (this process never imports TensorFlow); a full run
+starts one subprocess per baseline, --smoke one for all of them.
+
+Resuming is per seed: rerunning the same command skips the seeds already trained and evaluated and
+restarts an interrupted seed from episode 0 (there are no checkpoints within a seed). A finished run is
+reused. A folder made with another config is refused. Exit codes: 0 done, 1 a baseline failed (the others
+still run), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from absl import app, flags
+
+from baselines.algorithms import ALGORITHMS, LABELS
+from baselines.process import legacy_keras_environment
+from baselines.run_config import BaselineRunConfig, make_config
+from maddpg import results
+from maddpg.cli import parse_flags
+from maddpg.results import UsageError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXPERIMENT = "cooperative_communication"
+SCENARIO = "speaker_listener"
+TRAIN_ENVS = ("batched_port", "mpe2")  # baselines.joint_envs.TRAIN_ENVS (not imported: it loads TensorFlow)
+SMOKE = dict(episodes=100, eval_episodes=4, log_every=50, seeds=2)
+REQUIRED_MODULES = ("tf_agents", "tf_keras", "tensorflow_probability", "gym", "tree", "gin")
+
+flags.DEFINE_list("baseline", list(ALGORITHMS), f"baselines to run, from: {', '.join(ALGORITHMS)}")
+flags.DEFINE_alias("baselines", "baseline")
+flags.DEFINE_integer("seeds", 10, "number of seeds (trained one after the other)")
+flags.DEFINE_integer("first_seed", 0, "seeds are first_seed .. first_seed + seeds - 1")
+flags.DEFINE_integer("episodes", 25_000, "training episodes per seed (a multiple of --log_every)")
+flags.DEFINE_integer("eval_episodes", 1000, "greedy evaluation episodes per seed on mpe2")
+flags.DEFINE_integer("log_every", 1000, "log the mean of the last this many episodes, every this many")
+flags.DEFINE_enum("train_env", "batched_port", TRAIN_ENVS,
+                  "batched_port: the batched TF port of speaker-listener (default, as MADDPG); mpe2: mpe2 itself")
+flags.DEFINE_boolean("smoke", False, f"tiny run of the same code path ({SMOKE['seeds']} seeds x {SMOKE['episodes']} "
+                     f"episodes, small networks, {SMOKE['eval_episodes']} evaluation episodes), under smoke_* names")
+flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "where results/<experiment>/<run_id>/ go")
+flags.DEFINE_string("run_id", None, "run folder name (default <baseline>_s<first>-<last>_ep<episodes>); "
+                    "with several baselines, <baseline>_ is prefixed")
+flags.DEFINE_integer("max_new_seeds", 0, "train at most this many unfinished seeds per baseline in this call "
+                     "(0: all); rerun the same command to continue, e.g. to advance all four baselines in step")
+flags.DEFINE_boolean("table", True, "print Table 1 for these runs at the end")
+
+
+def plan_runs(options) -> list[tuple[BaselineRunConfig, Path]]:
+    """(config, run_dir) for each requested baseline; UsageError on bad values."""
+    unknown = [name for name in options.baseline if name not in ALGORITHMS]
+    if unknown:
+        raise UsageError(f"unknown baseline {unknown[0]!r}; choose from {', '.join(ALGORITHMS)}")
+    if not options.baseline:
+        raise UsageError(f"--baseline is empty; choose from {', '.join(ALGORITHMS)}")
+    if options.seeds <= 0:
+        raise UsageError(f"--seeds must be positive, got {options.seeds}")
+    if options.first_seed < 0:
+        raise UsageError(f"--first_seed must be >= 0, got {options.first_seed}")
+    if options.max_new_seeds < 0:
+        raise UsageError(f"--max_new_seeds must be >= 0, got {options.max_new_seeds}")
+    seeds = tuple(range(options.first_seed, options.first_seed + options.seeds))
+    episodes, eval_episodes, log_every = options.episodes, options.eval_episodes, options.log_every
+    if options.smoke:
+        seeds = seeds[:SMOKE["seeds"]]
+        episodes, eval_episodes, log_every = SMOKE["episodes"], SMOKE["eval_episodes"], SMOKE["log_every"]
+    plans = []
+    for algorithm in dict.fromkeys(options.baseline):
+        config = make_config(algorithm, seeds, episodes, eval_episodes, options.train_env, options.smoke, log_every,
+                             experiment=EXPERIMENT, scenario=SCENARIO)
+        problems = config.problems()
+        if problems:
+            raise UsageError(problems[0])
+        run_id = options.run_id or f"{algorithm}_s{seeds[0]}-{seeds[-1]}_ep{episodes}"
+        if options.run_id and len(options.baseline) > 1:
+            run_id = f"{algorithm}_{options.run_id}"
+        if options.smoke:
+            run_id = f"smoke_{run_id}"
+        plans.append((config, Path(options.results_dir) / EXPERIMENT / run_id))
+    return plans
+
+
+def prepare_run_dir(run_dir: Path, config: BaselineRunConfig) -> bool:
+    """Creates run_dir with config.json, or checks that an existing one holds the same config.
+
+    Returns:
+        True when the run already finished (every seed trained and evaluated).
+    """
+    config_path = run_dir / results.CONFIG_FILE
+    if config_path.exists():
+        try:
+            existing = BaselineRunConfig.read(config_path)
+        except (KeyError, TypeError, ValueError) as error:
+            raise UsageError(f"{config_path} is not a baseline config ({error}); pass another --run_id")
+        if existing != config:
+            different = [key for key, value in config.to_json().items() if existing.to_json().get(key) != value]
+            raise UsageError(f"{run_dir} was made with another config (differs in: {', '.join(different)}); "
+                             "pass another --run_id or remove that folder")
+        meta = results.read_meta(run_dir)
+        return bool(meta.get("training_complete") and meta.get("evaluation_complete"))
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise UsageError(f"{run_dir} exists and is not a run folder; pass another --run_id")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config.write(config_path)
+    return False
+
+
+def check_installed() -> None:
+    """UsageError naming the install step when the baselines extra is missing."""
+    missing = [name for name in REQUIRED_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"the tf-agents baselines need {', '.join(missing)}, which is not installed; "
+                         "run `bash scripts/install_baselines.sh` (see the README)")
+
+
+def run_worker(run_dirs: Sequence[Path], max_new_seeds: int = 0) -> int:
+    """Trains and evaluates run_dirs in one legacy-Keras subprocess (output streamed); returns its exit code."""
+    command = [sys.executable, "-m", "baselines.worker", f"--max_new_seeds={max_new_seeds}",
+               *(str(run_dir) for run_dir in run_dirs)]
+    return subprocess.run(command, cwd=REPO_ROOT, env=legacy_keras_environment()).returncode
+
+
+def run_baselines(options, command: str) -> tuple[list[Path], list[str]]:
+    """Runs every requested baseline; returns (run folders, one line per baseline that failed)."""
+    plans = plan_runs(options)
+    check_installed()
+    pending = []
+    for config, run_dir in plans:
+        finished = prepare_run_dir(run_dir, config)
+        label = LABELS[config.algorithm]
+        if finished:
+            print(f"[{config.algorithm}] {label}: finished already in {run_dir}, reused", flush=True)
+            continue
+        results.update_meta(run_dir, command=command)
+        print(f"[{config.algorithm}] {label}: {len(config.seeds)} seeds x {config.episodes} episodes on "
+              f"{config.train_env}, {config.eval_episodes} evaluation episodes per seed -> {run_dir}", flush=True)
+        pending.append((config, run_dir))
+    # A smoke run trains all baselines in one subprocess (TensorFlow is imported once); a full run one each.
+    groups = [pending] if options.smoke and pending else [[item] for item in pending]
+    failures = []
+    for group in groups:
+        started = time.perf_counter()
+        code = run_worker([run_dir for _, run_dir in group], options.max_new_seeds)
+        names = ", ".join(config.algorithm for config, _ in group)
+        if code != 0:
+            failures.append(f"{names}: the baseline subprocess exited with code {code} (its error is above)")
+        else:
+            print(f"[{names}] done in {time.perf_counter() - started:.0f} s", flush=True)
+    return [run_dir for _, run_dir in plans], failures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; returns the exit code."""
+    argv = list(argv if argv is not None else sys.argv)
+    remaining = parse_flags(argv, __doc__, __name__)
+    if len(remaining) > 1:
+        print(f"error: unexpected arguments {remaining[1:]}; see --help", file=sys.stderr)
+        return 2
+    options = flags.FLAGS
+    command = " ".join(["python -m reproduction.independent_baselines", *argv[1:]])
+    try:
+        run_dirs, failures = run_baselines(options, command)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for failure in failures:
+        print(f"error: {failure}", file=sys.stderr)
+    if options.table:
+        from paper_figures.tables import experiment_table
+
+        done = [run_dir for run_dir in run_dirs if (run_dir / results.EVALUATION_FILE).exists()]
+        if done:
+            markdown, _ = experiment_table(EXPERIMENT, Path(options.results_dir), done)
+            print(markdown)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    app.define_help_flags()
+    sys.exit(main())
