@@ -13,39 +13,13 @@ advanced seed block by seed block). Exit codes: 0 done, 1 training diverged, 2 b
 
 from __future__ import annotations
 
-import csv
-import os
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
 from baselines.process import require_legacy_keras
 
 BASELINE_PACKAGES = ("tf-agents", "tf-keras", "tensorflow-probability", "gym", "dm-tree", "gin-config")
-
-
-class _RunConfigView:
-    """What maddpg.results.MetricsWriter reads from a config (experiment, scenario, algorithm, episode_length)."""
-
-    def __init__(self, config):
-        self.experiment, self.scenario, self.algorithm = config.experiment, config.scenario, config.algorithm
-        self.episode_length = config.episode_length
-
-
-def keep_rows_of_seeds(path: Path, seeds: set[int]) -> None:
-    """Drops the rows of a metrics.csv / evaluation.csv whose seed is not in `seeds` (a restarted seed's)."""
-    if not path.exists():
-        return
-    with path.open(newline="") as handle:
-        rows = list(csv.reader(handle))
-    seed_column = rows[0].index("seed")
-    kept = [rows[0]] + [row for row in rows[1:] if int(row[seed_column]) in seeds]
-    if len(kept) != len(rows):
-        temporary = path.with_suffix(".csv.tmp")
-        with temporary.open("w", newline="") as handle:
-            csv.writer(handle).writerows(kept)
-        os.replace(temporary, path)
 
 
 def run(run_dir: Path, max_new_seeds: int = 0) -> int:
@@ -63,23 +37,17 @@ def run(run_dir: Path, max_new_seeds: int = 0) -> int:
     from maddpg import results
 
     config = BaselineRunConfig.read(run_dir / results.CONFIG_FILE)
-    writer_config = _RunConfigView(config)
     meta = results.read_meta(run_dir)
     done = [int(seed) for seed in meta.get("seeds_done", [])]
-    for name in (results.METRICS_FILE, results.EVALUATION_FILE):
-        keep_rows_of_seeds(run_dir / name, set(done))
-    versions = {}
-    for package in BASELINE_PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    results.update_meta(run_dir, baseline_packages=versions,
+    # MetricsWriter reads experiment, scenario, algorithm and episode_length, which this config has too.
+    metrics = results.MetricsWriter(run_dir / results.METRICS_FILE, config)
+    evaluation = results.MetricsWriter(run_dir / results.EVALUATION_FILE, config)
+    for writer in (metrics, evaluation):
+        writer.keep_seeds(done)  # an interrupted seed restarts from its first episode
+    results.update_meta(run_dir, baseline_packages=results.package_versions(BASELINE_PACKAGES),
                         keras_in_baseline_process=f"tf_keras {tf_keras.__version__}",
                         training_complete=set(config.seeds) <= set(done),
                         evaluation_complete=set(config.seeds) <= set(done))
-    metrics = results.MetricsWriter(run_dir / results.METRICS_FILE, writer_config)
-    evaluation = results.MetricsWriter(run_dir / results.EVALUATION_FILE, writer_config)
     trained_now = 0
     for seed in config.seeds:
         if seed in done:

@@ -86,21 +86,26 @@ def provenance() -> dict:
         except (OSError, subprocess.SubprocessError):
             return ""
 
-    versions = {}
-    for package in ("tensorflow", "keras", "numpy", "mpe2", "pettingzoo", "pandas", "scipy"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
     return {
         "git_commit": git("rev-parse", "HEAD") or "unknown",
         "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-        "packages": versions,
+        "packages": package_versions(("tensorflow", "keras", "numpy", "mpe2", "pettingzoo", "pandas", "scipy")),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "device": f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",
         "created_at": now(),
     }
+
+
+def package_versions(packages: Iterable[str]) -> dict[str, str | None]:
+    """{package: installed version, or None when it is not installed}."""
+    versions = {}
+    for package in packages:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
 
 
 def now() -> str:
@@ -130,13 +135,24 @@ class MetricsWriter:
 
     def truncate_after(self, episode: int) -> None:
         """Drops rows logged after `episode` (written after the checkpoint a resume starts from)."""
-        if not self.path.exists():
-            return
-        with self.path.open(newline="") as handle:
-            rows = list(csv.reader(handle))
-        kept = [rows[0]] + [r for r in rows[1:] if int(r[COLUMNS.index("episode")]) <= episode]
-        if len(kept) != len(rows):
-            temporary = self.path.with_suffix(".csv.tmp")
-            with temporary.open("w", newline="") as handle:
-                csv.writer(handle).writerows(kept)
-            os.replace(temporary, self.path)
+        keep_rows(self.path, "episode", lambda value: value <= episode)
+
+    def keep_seeds(self, seeds: Iterable[int]) -> None:
+        """Drops the rows of seeds not in `seeds` (a seed restarted from scratch logs its rows again)."""
+        seeds = set(seeds)
+        keep_rows(self.path, "seed", lambda value: value in seeds)
+
+
+def keep_rows(path: Path, column: str, keep) -> None:
+    """Rewrites a CSV of the shared schema (atomically) without the rows whose integer `column` fails `keep`."""
+    if not path.exists():
+        return
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    index = rows[0].index(column)
+    kept = [rows[0]] + [r for r in rows[1:] if keep(int(r[index]))]
+    if len(kept) != len(rows):
+        temporary = path.with_suffix(".csv.tmp")
+        with temporary.open("w", newline="") as handle:
+            csv.writer(handle).writerows(kept)
+        os.replace(temporary, path)

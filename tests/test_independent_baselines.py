@@ -161,12 +161,12 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, arguments, message):
     assert not any(tmp_path.iterdir())  # nothing written
 
 
-def test_keep_rows_of_seeds_drops_an_unfinished_seed(tmp_path):
-    from baselines.worker import keep_rows_of_seeds
+def test_keep_rows_drops_an_unfinished_seeds_rows(tmp_path):
+    from maddpg.results import keep_rows
 
     path = tmp_path / "metrics.csv"
     path.write_text("experiment,seed,value\ncc,0,1.0\ncc,1,2.0\ncc,0,3.0\n")
-    keep_rows_of_seeds(path, {0})
+    keep_rows(path, "seed", lambda seed: seed in {0})
     assert path.read_text().splitlines() == ["experiment,seed,value", "cc,0,1.0", "cc,0,3.0"]
 
 
