@@ -5,8 +5,9 @@ the Q-values (DQN) or the mode of the categorical action distribution (REINFORCE
 exploration. (MADDPG's evaluation samples its Gumbel-softmax actions as the reference code did; for these
 discrete-action agents greedy play is the usual evaluation.) The episodes are mpe2's own
 (envs.reference.make_reference_env, discrete choice -> one-hot action, see pettingzoo_agents), with
-env reset seeds drawn exactly as maddpg.evaluation draws them for the same seed, so every algorithm meets
-the same goal and landmark draws. The metric definitions are those of maddpg.metrics (target_reach_percent,
+env reset seeds drawn from the seed's salted evaluation stream (maddpg.evaluation.EVALUATION_SALT). They are
+not the episodes MADDPG's evaluation plays: that stream also feeds MADDPG's action noise between resets, so
+only the first reset seed coincides. The metric definitions are those of maddpg.metrics (target_reach_percent,
 average_distance, final_distance for speaker-listener) plus mean_episode_reward, the sum over the agents of
 the episode return, averaged over episodes.
 """
@@ -38,7 +39,7 @@ def evaluate_policies(scenario: str, policies, seed: int, episodes: int, episode
     from maddpg.metrics import scenario_metrics
 
     rng = np.random.default_rng([int(seed), EVALUATION_SALT])
-    reset_seeds = [int(rng.integers(2**31 - 1)) for _ in range(episodes)]  # as maddpg.evaluation draws them
+    reset_seeds = [int(rng.integers(2**31 - 1)) for _ in range(episodes)]  # [episodes]
     act = tf.function(lambda time_steps: [policy.action(step).action for policy, step in zip(policies, time_steps)])
     envs = None
     summaries, totals = [], []  # one summary per episode (its own metrics accumulator)
