@@ -70,7 +70,9 @@ class Trainer(tf.Module):
         if size > 1:
             assignments, orders = self._draw_sub_policies()
             agent_sub_policies = [assignments[team] for team in self.teams]
-            team_sub_policies = tf.stack(assignments, axis=-1)  # [P, B, teams]
+            team_sub_policies = tf.stack(assignments, axis=-1)  # [P, B, teams], fixed for the episode
+            # Per team buffer, [P * K, B / K, teams]: what each stored transition records, the same every step.
+            stored_sub_policies = [_by_sub_policy(team_sub_policies, order, size) for order in orders]
         buffer = self.buffer if size == 1 else self.team_buffers[0]  # all buffers fill alike: warm-up check
         episode_returns = tf.zeros([population, config.num_envs, num_agents])
         critic_loss_sum = tf.zeros([population, num_agents])
@@ -91,9 +93,9 @@ class Trainer(tf.Module):
             if size == 1:
                 buffer.add(observations, actions, rewards, next_observations)
             else:
-                for team_buffer, order in zip(self.team_buffers, orders):
-                    team_buffer.add(*[_by_sub_policy(x, order, size) for x in
-                                      (observations, actions, rewards, next_observations, team_sub_policies)])
+                for team_buffer, order, stored in zip(self.team_buffers, orders, stored_sub_policies):
+                    team_buffer.add(*_by_sub_policy([observations, actions, rewards, next_observations], order, size),
+                                    sub_policies=stored)
             episode_returns += rewards
             before = self.transitions.read_value()
             self.transitions.assign_add(config.num_envs)
