@@ -135,3 +135,41 @@ def test_random_episode_counts_are_in_range(scenario):
     assert set(summary) == set(metrics.names)
     assert 0 <= summary["agent_goal_frames"] <= 25 and 0 <= summary["adversary_goal_frames"] <= 25
     assert summary["success_difference"] == summary["agent_success_percent"] - summary["adversary_success_percent"]
+
+
+def _place_landmarks(world, positions):
+    """Moves the goal landmark to positions[0] and the others to positions[1:], in landmark order."""
+    goal = world.agents[0].goal_a
+    others = [lm for lm in world.landmarks if lm is not goal]
+    for landmark, position in zip([goal] + others, positions):
+        landmark.state.p_pos = np.asarray(position, dtype=float)
+
+
+def test_nearest_landmark_and_landmark_radius_readings():
+    """Goal at the origin, the other landmark at (1, 0); offsets are from the goal."""
+    metrics = AdversaryMetrics()
+    # Episode 1, every step: adversary 0.2 from the goal (nearest yes, 0.16 no, 0.3 yes); good agents at
+    # x = 0.45 (nearest yes, both radii no) and x = 0.9 (nearest no).
+    world = _world(adversary=[0.2, 0.0], good=[[0.45, 0.0], [0.9, 0.0]])
+    _place_landmarks(world, [[0.0, 0.0], [1.0, 0.0]])
+    for agent, x in zip(world.agents, [0.2, 0.45, 0.9]):
+        agent.state.p_pos = np.array([x, 0.0])
+    record_episode(metrics, [world] * 25)
+    # Episode 2, every step: adversary at x = 0.55 (nearer the other landmark); a good agent 0.1 from the goal.
+    world2 = _world(adversary=[0.0, 0.0], good=[[0.0, 0.0], [0.0, 0.0]])
+    _place_landmarks(world2, [[0.0, 0.0], [1.0, 0.0]])
+    for agent, x in zip(world2.agents, [0.55, 0.1, 0.9]):
+        agent.state.p_pos = np.array([x, 0.0])
+    record_episode(metrics, [world2] * 25)
+    summary = metrics.summary()
+    assert summary["agent_success_percent_nearest"] == 100.0
+    assert summary["adversary_success_percent_nearest"] == 50.0
+    assert summary["success_difference_nearest"] == 50.0
+    assert summary["adversary_goal_frames_nearest"] == 12.5
+    assert summary["agent_goal_frames_nearest"] == 25.0
+    assert summary["agent_success_percent_landmark_radius"] == 50.0  # 0.1 < 0.16 in episode 2 only
+    assert summary["adversary_success_percent_landmark_radius"] == 0.0  # 0.2 and 0.55, both >= 0.16
+    assert summary["agent_goal_frames_landmark_radius"] == 12.5
+    # The agent-size reading (0.3) is unchanged: adversary inside in episode 1; a good agent in episode 2.
+    assert summary["adversary_success_percent"] == 50.0
+    assert summary["agent_success_percent"] == 50.0

@@ -33,7 +33,7 @@ def _episode(metrics, world, offsets):
 def test_registered_and_named():
     metrics = scenario_metrics("push")
     assert isinstance(metrics, PushMetrics)
-    assert metrics.names == ("adversary_goal_frames", "agent_goal_frames", "agent_final_distance")
+    assert metrics.names[:3] == ("adversary_goal_frames", "agent_goal_frames", "agent_final_distance")
 
 
 def test_frames_count_steps_within_twice_the_size():
@@ -76,3 +76,21 @@ def test_threshold_follows_the_world_size():
     _episode(metrics, world, [([0.3, 0.0], [0.3, 0.0])])
     summary = metrics.summary()
     assert summary["adversary_goal_frames"] == 1 and summary["agent_goal_frames"] == 0
+
+
+def test_nearest_landmark_and_closer_than_the_agent_alternatives():
+    world = _world()
+    goal = world.agents[1].goal_a
+    other = next(lm for lm in world.landmarks if lm is not goal)
+    goal.state.p_pos = np.array([0.0, 0.0])
+    other.state.p_pos = np.array([1.0, 0.0])
+    metrics = PushMetrics()
+    # 4 steps: adversary at 0.4 from the goal (0.6 from the other), agent at 0.2: nearest yes, closer no.
+    # 3 steps: adversary at 0.3, agent at 0.5: nearest yes, closer yes.
+    # 18 steps: adversary at x = 0.6 (nearer the other landmark), agent at 0.7: nearest no, closer yes.
+    _episode(metrics, world, [((0.4, 0.0), (0.0, 0.2))] * 4 + [((0.3, 0.0), (-0.5, 0.0))] * 3
+             + [((0.6, 0.0), (0.0, -0.7))] * 18)
+    summary = metrics.summary()
+    assert summary["adversary_goal_frames_nearest"] == 7
+    assert summary["adversary_closer_frames"] == 21
+    assert summary["adversary_goal_frames"] == 0  # never within 0.1

@@ -26,7 +26,9 @@ def test_agents_on_the_landmarks_give_zero_distance_and_full_occupancy():
     metrics = scenario_metrics("spread_n3")
     assert isinstance(metrics, SpreadMetrics)
     record_episode(metrics, [_world(3, LANDMARKS_3, LANDMARKS_3)] * 25)
-    assert metrics.summary() == {"average_distance": 0.0, "collisions_per_episode": 0.0, "occupied_landmarks": 3.0}
+    summary = metrics.summary()
+    assert {k: summary[k] for k in ("average_distance", "collisions_per_episode", "occupied_landmarks")} == {
+        "average_distance": 0.0, "collisions_per_episode": 0.0, "occupied_landmarks": 3.0}
 
 
 def test_distance_sums_each_landmarks_nearest_agent_without_assignment():
@@ -117,3 +119,19 @@ def test_collision_counts_agree_with_mpe2_benchmark_on_contacts():
     benchmark_collisions = sum(infos[a]["benchmark_data"][1] for a in env.possible_agents)
     assert benchmark_collisions == 12
     assert metrics.summary()["collisions_per_episode"] == benchmark_collisions / 2 == 6
+
+
+def test_collision_alternatives_per_step_final_and_2017_self_count():
+    """Pairs (0.2 apart < 0.3) on 5 of 25 steps, then three agents in one clump (3 pairs) on the last step."""
+    metrics = SpreadMetrics()
+    apart = _world(3, [(-0.6, 0.0), (0.0, 0.0), (0.6, 0.0)], LANDMARKS_3)
+    one_pair = _world(3, [(-0.6, 0.0), (0.0, 0.0), (0.2, 0.0)], LANDMARKS_3)
+    clump = _world(3, [(0.0, 0.0), (0.1, 0.0), (0.0, 0.1)], LANDMARKS_3)
+    record_episode(metrics, [one_pair] * 5 + [apart] * 19 + [clump])
+    summary = metrics.summary()
+    assert summary["collisions_per_episode"] == 8  # 5 x 1 + 3
+    assert summary["collisions_per_step"] == pytest.approx(8 / 25)
+    assert summary["final_collisions"] == 3
+    assert summary["collisions_2017_benchmark"] == 3 * 25 + 2 * 8  # self once per agent and step, pairs twice
+    # Last step: landmark (-1, 0) is 1.0 from (0, 0); (0, 0) is 0; (1, 0) is 0.9 from (0.1, 0).
+    assert summary["final_distance"] == pytest.approx(1.9)

@@ -31,8 +31,7 @@ def test_registered_for_both_variants():
 def test_no_contact_no_touches():
     metrics = TagMetrics()
     record_episode(metrics, [_world()] * 25)
-    assert metrics.summary() == {"prey_touches_per_episode": 0.0, "prey_caught_steps": 0.0,
-                                 "prey_boundary_steps": 0.0}
+    assert metrics.summary() == dict.fromkeys(TagMetrics.names, 0.0)
 
 
 def test_touch_threshold_is_the_sum_of_radii_strictly():
@@ -57,6 +56,10 @@ def test_touches_sum_predators_and_steps_and_average_over_episodes():
     summary = metrics.summary()
     assert summary["prey_touches_per_episode"] == 6.0
     assert summary["prey_caught_steps"] == 2.5
+    # The alternatives: (12 / 25 + 0) / 2 per step, 6 / 3 per predator, 1 of 2 episodes with a touch.
+    assert summary["prey_touches_per_step"] == pytest.approx(0.24)
+    assert summary["prey_touches_per_predator"] == pytest.approx(2.0)
+    assert summary["prey_caught_percent"] == 50.0
 
 
 def test_boundary_steps_count_a_prey_outside_the_unit_box_strictly():

@@ -17,6 +17,17 @@ The goal is the landmark mpe2 stores as every agent's `goal_a`.
 - agent_final_distance, adversary_final_distance (extras): the Euclidean distance to the goal after the last
   step of the nearest good agent and of the adversary, averaged over episodes.
 
+Alternatives under two other readings of "at the goal", each with the five names above suffixed
+(agent_success_percent_nearest, ..., adversary_goal_frames_landmark_radius):
+
+- _nearest: the agent's centre is strictly closer to the goal landmark's centre than to every other
+  landmark's centre (no threshold; ties miss); for the good team, at least one good agent is so.
+- _landmark_radius: within 2 x the goal landmark's size (2 x 0.08 = 0.16), strictly, mpe2's own proximity
+  test in this scenario (its unshaped reward); for the good team, the good agent nearest the goal.
+
+Tables 4 and 6b show the agent-size reading (benchmarks/metric_calibration.py, results/metric_calibration.md:
+under the nearest reading random agents outscore the paper's trained ones).
+
 The reset state (before the first step) is never counted: a frame is the world after a step.
 """
 
@@ -27,6 +38,8 @@ import numpy as np
 from maddpg.metrics import EpisodeMetrics
 
 GOAL_SIZE_FACTOR = 2.0
+# mpe2's own proximity test in this scenario (its unshaped reward): within 2 x the goal landmark's size.
+LANDMARK_SIZE_FACTOR = 2.0
 
 
 def goal_distances(world) -> tuple[float, float, float, float]:
@@ -51,6 +64,32 @@ def goal_distances(world) -> tuple[float, float, float, float]:
     )
 
 
+def goal_is_nearest_landmark(agent, world) -> bool:
+    """Whether `agent` is now strictly closer to the goal landmark than to every other landmark."""
+    goal = agent.goal_a
+    goal_distance = np.linalg.norm(agent.state.p_pos - goal.state.p_pos)
+    return bool(all(goal_distance < np.linalg.norm(agent.state.p_pos - lm.state.p_pos)
+                    for lm in world.landmarks if lm is not goal))
+
+
+def _at_goal_readings(world) -> dict[str, tuple[bool, bool]]:
+    """{reading: (some good agent at the goal, adversary at the goal)} for the three candidate readings."""
+    adversary_distance, adversary_size, agent_distance, agent_size = goal_distances(world)
+    adversary = next(a for a in world.agents if a.adversary)
+    good = [a for a in world.agents if not a.adversary]
+    landmark_radius = LANDMARK_SIZE_FACTOR * adversary.goal_a.size
+    return {
+        "agent_size": (agent_distance < GOAL_SIZE_FACTOR * agent_size,
+                       adversary_distance < GOAL_SIZE_FACTOR * adversary_size),
+        "nearest": (any(goal_is_nearest_landmark(a, world) for a in good),
+                    goal_is_nearest_landmark(adversary, world)),
+        "landmark_size": (agent_distance < landmark_radius, adversary_distance < landmark_radius),
+    }
+
+
+_SUFFIX = {"agent_size": "", "nearest": "_nearest", "landmark_size": "_landmark_radius"}
+
+
 class AdversaryMetrics(EpisodeMetrics):
     """Table 4's and Table 6b's metrics; see the module docstring for the definitions."""
 
@@ -62,41 +101,46 @@ class AdversaryMetrics(EpisodeMetrics):
         "adversary_goal_frames",
         "agent_final_distance",
         "adversary_final_distance",
-    )
+    ) + tuple(f"{stem}{_SUFFIX[r]}" for r in ("nearest", "landmark_size")
+              for stem in ("agent_success_percent", "adversary_success_percent", "success_difference",
+                           "agent_goal_frames", "adversary_goal_frames"))
+    # (the names per reading, in that order; the first block is the agent-size reading)
 
     def __init__(self):
-        self.agent_success, self.adversary_success = [], []
-        self.agent_frames, self.adversary_frames = [], []
+        self.success = {r: ([], []) for r in _SUFFIX}  # reading -> (agent successes, adversary successes)
+        self.frames = {r: ([], []) for r in _SUFFIX}
         self.agent_final, self.adversary_final = [], []
-        self._agent_frames = self._adversary_frames = 0
+        self._frames = {r: [0, 0] for r in _SUFFIX}
 
     def start_episode(self, world) -> None:
-        self._agent_frames = self._adversary_frames = 0
+        self._frames = {r: [0, 0] for r in _SUFFIX}
 
     def after_step(self, world) -> None:
         # Computed now: the evaluation loop passes the same live world object every step.
-        adversary_distance, adversary_size, agent_distance, agent_size = goal_distances(world)
-        self._adversary_frames += int(adversary_distance < GOAL_SIZE_FACTOR * adversary_size)
-        self._agent_frames += int(agent_distance < GOAL_SIZE_FACTOR * agent_size)
+        for reading, (agent_at, adversary_at) in _at_goal_readings(world).items():
+            self._frames[reading][0] += int(agent_at)
+            self._frames[reading][1] += int(adversary_at)
 
     def end_episode(self, world) -> None:
-        adversary_distance, adversary_size, agent_distance, agent_size = goal_distances(world)
-        self.adversary_success.append(adversary_distance < GOAL_SIZE_FACTOR * adversary_size)
-        self.agent_success.append(agent_distance < GOAL_SIZE_FACTOR * agent_size)
+        adversary_distance, _, agent_distance, _ = goal_distances(world)
+        for reading, (agent_at, adversary_at) in _at_goal_readings(world).items():
+            self.success[reading][0].append(agent_at)
+            self.success[reading][1].append(adversary_at)
+            self.frames[reading][0].append(self._frames[reading][0])
+            self.frames[reading][1].append(self._frames[reading][1])
         self.adversary_final.append(adversary_distance)
         self.agent_final.append(agent_distance)
-        self.adversary_frames.append(self._adversary_frames)
-        self.agent_frames.append(self._agent_frames)
 
     def summary(self) -> dict[str, float]:
-        agent = 100.0 * float(np.mean(self.agent_success))
-        adversary = 100.0 * float(np.mean(self.adversary_success))
-        return {
-            "agent_success_percent": agent,
-            "adversary_success_percent": adversary,
-            "success_difference": agent - adversary,
-            "agent_goal_frames": float(np.mean(self.agent_frames)),
-            "adversary_goal_frames": float(np.mean(self.adversary_frames)),
-            "agent_final_distance": float(np.mean(self.agent_final)),
-            "adversary_final_distance": float(np.mean(self.adversary_final)),
-        }
+        out = {}
+        for reading, suffix in _SUFFIX.items():
+            agent = 100.0 * float(np.mean(self.success[reading][0]))
+            adversary = 100.0 * float(np.mean(self.success[reading][1]))
+            out[f"agent_success_percent{suffix}"] = agent
+            out[f"adversary_success_percent{suffix}"] = adversary
+            out[f"success_difference{suffix}"] = agent - adversary
+            out[f"agent_goal_frames{suffix}"] = float(np.mean(self.frames[reading][0]))
+            out[f"adversary_goal_frames{suffix}"] = float(np.mean(self.frames[reading][1]))
+        out["agent_final_distance"] = float(np.mean(self.agent_final))
+        out["adversary_final_distance"] = float(np.mean(self.adversary_final))
+        return {name: out[name] for name in self.names}
