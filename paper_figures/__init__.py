@@ -6,5 +6,6 @@ Modules: runs (find run folders, one run per seed), aggregate (means, bootstrap 
 success rate, Fig. 3's normaliser), table_layouts and tables (Tables 1-6 and extras as markdown and CSV;
 `tables.experiment_table` for the experiment scripts), scores (Fig. 3's bars), figures (seaborn PNGs; the
 only module that imports matplotlib), readme (the README's generated results section).
+Every table and figure shows one dynamics (runs.DYNAMICS: "paper", the headline, or "mpe2"), never both.
 Nothing here imports TensorFlow.
 """

@@ -5,9 +5,12 @@
 
 Writes <out_dir>/tables.md, one CSV per table (table1.csv .. table6.csv, table_keep_away.csv,
 table_policy_inference.csv), <out_dir>/figures/*.png, and, unless --no_readme, the README's generated
-results between <!-- paper_figures:start --> and <!-- paper_figures:end -->. Prints one line per file
-written and one per figure skipped, naming the command whose runs would produce it. Runs in smoke_* folders
-are left out unless --include_smoke. Any subset of runs works; missing cells read "not run".
+results between <!-- paper_figures:start --> and <!-- paper_figures:end -->. Those names hold the runs on the
+paper dynamics; runs on mpe2 dynamics go to the same names with _mpe2 added (table1_mpe2.csv,
+fig4_cc_reward_curves_mpe2.png), written only where mpe2 runs exist. The two dynamics are never pooled.
+Prints one line per file written and one per figure skipped, naming the command whose runs would produce it.
+Runs in smoke_* folders are left out unless --include_smoke. Any subset of runs works; missing cells read
+"not run".
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ Curves are the logged values (each already the mean over the last 1000 episodes,
 smoothing) averaged over seeds, with a band for the 95% percentile-bootstrap interval over seeds at each
 logging point (maddpg.stats.mean_and_ci, 10,000 resamples, random state 0). A figure whose data is missing
 is skipped, naming the command that would produce its runs.
+
+Each figure draws the runs of one dynamics (paper_figures.runs.DYNAMICS): the paper-dynamics figure keeps
+its file name, the mpe2 one is <name>_mpe2.png and is drawn only when mpe2 runs exist for it. The paper's
+markers are the same in both: they are the 2017 numbers.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import seaborn as sns  # noqa: E402
 
 from paper_figures.aggregate import (LEARNED_DISTANCE_THRESHOLD, learning_curve, select_rows,  # noqa: E402
                                      success_rate_curve)
-from paper_figures.runs import Results  # noqa: E402
+from paper_figures.runs import DYNAMICS, HEADLINE_DYNAMICS, Results  # noqa: E402
 from paper_figures.scores import FIG3_LEFT, FIG3_RIGHT, ScoreSeries, series_frame  # noqa: E402
 from paper_figures.table_layouts import algorithm_label, script_command  # noqa: E402
+from paper_figures.tables import table_stem, titled  # noqa: E402
 from reproduction import paper_numbers  # noqa: E402
 
 WIDTH_INCHES = 10.0  # at DPI, about 1100 px: GitHub shows it at README width without losing the labels
@@ -39,13 +44,14 @@ COLOURS = {"paper": "#b0b0b0"}
 class FigureOutcome:
     """A written figure (path set) or a skipped one (reason set), with its README caption."""
 
-    name: str  # file stem
-    title: str
+    name: str  # file stem (figure_stem: the dynamics' suffix included)
+    title: str  # says the dynamics
     path: Path | None = None
     caption: str = ""
     reason: str = ""  # what is missing
     experiments: tuple[str, ...] = ()  # whose runs would produce it
     notes: tuple[str, ...] = ()
+    dynamics: str = HEADLINE_DYNAMICS
 
     @property
     def skip_message(self) -> str:
@@ -54,13 +60,44 @@ class FigureOutcome:
         return f"{self.title}: {self.reason}; {commands} would produce them"
 
 
+# What a caption adds on mpe2 dynamics, so no one reads those curves as the paper's setting.
+MPE2_CAPTION = ("mpe2 dynamics: the maintained package as installed (position integrated before velocity, "
+                "the action sign flipped, two rewards changed), not the 2017 physics the paper ran on.")
+
+
+def figure_stem(name: str, dynamics: str) -> str:
+    """A figure's file stem on one dynamics: the name for paper, '<name>_mpe2' for mpe2 (as tables)."""
+    return table_stem(name, dynamics)
+
+
+def figure_title(title: str, dynamics: str) -> str:
+    """'Fig. 4 (... curves)' -> 'Fig. 4 (... curves, paper dynamics)'; titles without a bracket as tables."""
+    return f"{title[:-1]}, {dynamics} dynamics)" if title.endswith(")") else titled(title, dynamics)
+
+
+def _outcome(name: str, title: str, dynamics: str, **fields) -> FigureOutcome:
+    """A FigureOutcome whose name and title carry the dynamics, and whose caption says so on mpe2."""
+    caption = fields.pop("caption", "")
+    if caption and dynamics != HEADLINE_DYNAMICS:
+        caption = f"{caption} {MPE2_CAPTION}"
+    return FigureOutcome(figure_stem(name, dynamics), figure_title(title, dynamics), caption=caption,
+                         dynamics=dynamics, **fields)
+
+
+def _mark_dynamics(figure, dynamics: str) -> None:
+    """Writes the dynamics in the PNG's corner: a figure seen on its own still says what it shows."""
+    figure.text(0.995, 0.005, f"{dynamics} dynamics", ha="right", va="bottom", fontsize=8, color="dimgrey")
+
+
 def _theme() -> None:
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.95)
 
 
-def _save(figure, figures_dir: Path, name: str) -> Path:
+def _save(figure, figures_dir: Path, name: str, dynamics: str) -> Path:
+    """Writes <figure_stem(name, dynamics)>.png and closes the figure."""
+    _mark_dynamics(figure, dynamics)
     figures_dir.mkdir(parents=True, exist_ok=True)
-    path = figures_dir / f"{name}.png"
+    path = figures_dir / f"{figure_stem(name, dynamics)}.png"
     figure.savefig(path, dpi=DPI, bbox_inches="tight")
     plt.close(figure)
     return path
@@ -120,8 +157,9 @@ def _draw_score_panel(axis, series: ScoreSeries, frame: pd.DataFrame, palette: d
 
 
 def _score_panels(title: str, name: str, all_series: tuple[ScoreSeries, ...], results: Results,
-                  figures_dir: Path, columns: int, caption: str) -> FigureOutcome:
+                  figures_dir: Path, columns: int, caption: str, dynamics: str) -> FigureOutcome:
     """One panel per series with at least two of our keys evaluated; skipped when no series has."""
+    results = results.of_dynamics(dynamics)
     panels, notes = [], []
     for series in all_series:
         frame, note = series_frame(series, results)
@@ -131,8 +169,8 @@ def _score_panels(title: str, name: str, all_series: tuple[ScoreSeries, ...], re
             panels.append((series, frame))
     if not panels:
         experiments = tuple(dict.fromkeys(series.experiment for series in all_series))
-        return FigureOutcome(name, title, reason="no series has two evaluated pairings yet",
-                             experiments=experiments, notes=tuple(notes))
+        return _outcome(name, title, dynamics, reason="no series has two evaluated pairings yet",
+                        experiments=experiments, notes=tuple(notes))
     _theme()
     rows = int(np.ceil(len(panels) / columns))
     figure, axes = plt.subplots(rows, min(columns, len(panels)), figsize=(WIDTH_INCHES, 3.6 * rows),
@@ -146,20 +184,21 @@ def _score_panels(title: str, name: str, all_series: tuple[ScoreSeries, ...], re
         axis.set_ylabel("normalised agent score")
     figure.tight_layout(rect=(0, 0, 1, 0.95))
     figure.legend(*axes.flat[0].get_legend_handles_labels(), loc="upper center", ncols=2, fontsize=9, frameon=False)
-    return FigureOutcome(name, title, _save(figure, figures_dir, name), caption, notes=tuple(notes))
+    return _outcome(name, title, dynamics, path=_save(figure, figures_dir, name, dynamics), caption=caption,
+                    notes=tuple(notes))
 
 
-def figure3_left(results: Results, figures_dir: Path) -> FigureOutcome:
+def figure3_left(results: Results, figures_dir: Path, dynamics: str = HEADLINE_DYNAMICS) -> FigureOutcome:
     """Fig. 3 left: normalised agent score per pairing (PP1, PD N=2, PD N=4, covert), ours beside the paper's."""
     caption = (
         "Fig. 3 left: each series min-max scaled over the four pairings (best 1, worst 0, drawn as a stub of "
         f"{STUB} so it stays visible); grey: the paper's tables scaled the same way, blue: ours with the 95% "
         "bootstrap interval mapped by the same scale, n = seeds. PP uses PP1, as the paper's bars do.")
     return _score_panels("Fig. 3 left (normalised agent scores)", "fig3_left_normalised_scores", FIG3_LEFT,
-                         results, figures_dir, 2, caption)
+                         results, figures_dir, 2, caption, dynamics)
 
 
-def figure3_right(results: Results, figures_dir: Path) -> FigureOutcome:
+def figure3_right(results: Results, figures_dir: Path, dynamics: str = HEADLINE_DYNAMICS) -> FigureOutcome:
     """Fig. 3 right: normalised agent score of ensembles vs single policies (KA, PD N=2, PP N=4 L=1)."""
     caption = (
         "Fig. 3 right (normalisation ours; the paper does not state it): the agents' score per (agents kind v "
@@ -167,19 +206,20 @@ def figure3_right(results: Results, figures_dir: Path) -> FigureOutcome:
         "collisions in PP; min-max scaled over the four combinations. Grey: the paper's Table 6 scaled the "
         "same way.")
     return _score_panels("Fig. 3 right (ensembles vs single policies)", "fig3_right_ensembles", FIG3_RIGHT,
-                         results, figures_dir, 3, caption)
+                         results, figures_dir, 3, caption, dynamics)
 
 
 # ---- Fig. 4 and 6: cooperative communication ----------------------------------------------------------
 
-def figure4(results: Results, figures_dir: Path) -> FigureOutcome:
+def figure4(results: Results, figures_dir: Path, dynamics: str = HEADLINE_DYNAMICS) -> FigureOutcome:
     """Fig. 4: CC mean episode reward vs episode, one line per algorithm, 95% bootstrap bands."""
     name, title = "fig4_cc_reward_curves", "Fig. 4 (cooperative communication reward curves)"
+    results = results.of_dynamics(dynamics)
     rows = select_rows(results.metrics, experiment="cooperative_communication", scenario="speaker_listener",
                        role="team", metric="mean_episode_reward")
     if rows.empty:
-        return FigureOutcome(name, title, reason="no logged runs yet",
-                             experiments=("cooperative_communication",))
+        return _outcome(name, title, dynamics, reason="no logged runs yet",
+                        experiments=("cooperative_communication",))
     _theme()
     figure, axis = plt.subplots(figsize=(WIDTH_INCHES, 4.6))
     colours = sns.color_palette(n_colors=len(paper_numbers.TABLE1))
@@ -202,17 +242,18 @@ def figure4(results: Results, figures_dir: Path) -> FigureOutcome:
     caption = ("Fig. 4: cooperative communication, team reward per episode (sum over both agents, mean of the "
                "last 1000 episodes as logged), mean over seeds with 95% bootstrap bands. X: the paper's end "
                "values read off its Fig. 4 and halved, since mpe2 no longer sums this reward over the agents.")
-    return FigureOutcome(name, title, _save(figure, figures_dir, name), caption)
+    return _outcome(name, title, dynamics, path=_save(figure, figures_dir, name, dynamics), caption=caption)
 
 
-def figure6(results: Results, figures_dir: Path) -> FigureOutcome:
+def figure6(results: Results, figures_dir: Path, dynamics: str = HEADLINE_DYNAMICS) -> FigureOutcome:
     """Fig. 6: CC policy learning success rate (fraction of seeds that learned the correct policy) vs episode."""
     name, title = "fig6_cc_policy_learning_success", "Fig. 6 (policy learning success rate)"
+    results = results.of_dynamics(dynamics)
     rows = select_rows(results.metrics, experiment="cooperative_communication", scenario="speaker_listener",
                        role="team", metric="final_goal_distance")
     if rows.empty:
-        return FigureOutcome(name, title, reason="no logged final_goal_distance yet",
-                             experiments=("cooperative_communication",))
+        return _outcome(name, title, dynamics, reason="no logged final_goal_distance yet",
+                        experiments=("cooperative_communication",))
     _theme()
     figure, axis = plt.subplots(figsize=(WIDTH_INCHES, 4.0))
     colours = sns.color_palette(n_colors=len(paper_numbers.TABLE1))
@@ -236,19 +277,20 @@ def figure6(results: Results, figures_dir: Path) -> FigureOutcome:
                f"listener-goal distance (metrics.csv final_goal_distance) is below {LEARNED_DISTANCE_THRESHOLD}; "
                "a listener parked between the landmarks ends about 0.6 away. X: the paper's end values, read "
                "off its Fig. 6.")
-    return FigureOutcome(name, title, _save(figure, figures_dir, name), caption)
+    return _outcome(name, title, dynamics, path=_save(figure, figures_dir, name, dynamics), caption=caption)
 
 
 # ---- Fig. 7: policy inference -------------------------------------------------------------------------
 
-def figure7(results: Results, figures_dir: Path) -> FigureOutcome:
+def figure7(results: Results, figures_dir: Path, dynamics: str = HEADLINE_DYNAMICS) -> FigureOutcome:
     """Fig. 7: policy inference, team reward and KL(approximation || true policy) vs update iteration."""
     name, title = "fig7_policy_inference", "Fig. 7 (policy inference)"
+    results = results.of_dynamics(dynamics)
     rows = select_rows(results.metrics, experiment="policy_inference", scenario="speaker_listener")
     rewards = select_rows(rows, role="team", metric="mean_episode_reward")
     divergences = select_rows(rows, metric="policy_kl")
     if rewards.empty and divergences.empty:
-        return FigureOutcome(name, title, reason="no logged runs yet", experiments=("policy_inference",))
+        return _outcome(name, title, dynamics, reason="no logged runs yet", experiments=("policy_inference",))
     _theme()
     figure, (left, right) = plt.subplots(1, 2, figsize=(WIDTH_INCHES, 4.0))
     colours = sns.color_palette()
@@ -281,20 +323,21 @@ def figure7(results: Results, figures_dir: Path) -> FigureOutcome:
                "transitions) / update_every (25,600 and 100 by default: one update per 100 transitions once "
                "the buffer holds 25,600). Left: team reward with true vs inferred policies in the critic; "
                "right: KL of each approximation from the agent it models. Bands: 95% bootstrap over seeds.")
-    return FigureOutcome(name, title, _save(figure, figures_dir, name), caption)
+    return _outcome(name, title, dynamics, path=_save(figure, figures_dir, name, dynamics), caption=caption)
 
 
 # ---- Fig. 8: covert communication ---------------------------------------------------------------------
 
-def figure8(results: Results, figures_dir: Path) -> FigureOutcome:
+def figure8(results: Results, figures_dir: Path, dynamics: str = HEADLINE_DYNAMICS) -> FigureOutcome:
     """Fig. 8: covert communication, Bob's and Eve's reward curves, one panel per pairing."""
     name, title = "fig8_covert_reward_curves", "Fig. 8 (covert communication reward curves)"
+    results = results.of_dynamics(dynamics)
     rows = select_rows(results.metrics, experiment="covert_communication", scenario="crypto",
                        metric="mean_episode_reward")
     rows = rows[rows["role"].isin(["bob_0", "eve_0"])]
     if rows.empty:
-        return FigureOutcome(name, title, reason="no logged runs yet",
-                             experiments=("covert_communication",))
+        return _outcome(name, title, dynamics, reason="no logged runs yet",
+                        experiments=("covert_communication",))
     _theme()
     pairings = _algorithms(rows, paper_numbers.PAIRINGS)
     columns = min(2, len(pairings))
@@ -322,19 +365,27 @@ def figure8(results: Results, figures_dir: Path) -> FigureOutcome:
     caption = ("Fig. 8: covert communication, Bob's and Eve's episode reward (mean of the last 1000 episodes "
                "as logged), mean over seeds with 95% bootstrap bands, one panel per pairing (the paper: "
                "60000 episodes).")
-    return FigureOutcome(name, title, _save(figure, figures_dir, name), caption)
+    return _outcome(name, title, dynamics, path=_save(figure, figures_dir, name, dynamics), caption=caption)
 
 
-FIGURES: tuple[Callable[[Results, Path], FigureOutcome], ...] = (
+FIGURES: tuple[Callable[[Results, Path, str], FigureOutcome], ...] = (
     figure3_left, figure3_right, figure4, figure6, figure7, figure8)
 
 
 def make_figures(results: Results, figures_dir: Path) -> list[FigureOutcome]:
-    """Draws every figure the results support; a skipped figure's stale PNG (from an earlier run) is removed."""
+    """Draws every figure the results support, each once per dynamics; paper-dynamics outcomes first.
+
+    A skipped figure's stale PNG (from an earlier run) is removed. A paper-dynamics figure that is skipped is
+    reported (its outcome says which command would produce it); an mpe2 one is not: mpe2 runs are extra, so
+    a figure none of them feeds is simply absent.
+    """
     outcomes = []
-    for make in FIGURES:
-        outcome = make(results, figures_dir)
-        if outcome.path is None:
-            (figures_dir / f"{outcome.name}.png").unlink(missing_ok=True)
-        outcomes.append(outcome)
+    for dynamics in DYNAMICS:
+        for make in FIGURES:
+            outcome = make(results, figures_dir, dynamics)
+            if outcome.path is None:
+                (figures_dir / f"{outcome.name}.png").unlink(missing_ok=True)
+                if dynamics != HEADLINE_DYNAMICS:
+                    continue
+            outcomes.append(outcome)
     return outcomes

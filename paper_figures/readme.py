@@ -1,7 +1,8 @@
 """The README's generated results: the tables that have results, the figures drawn, what is not run yet.
 
 The text goes between START_MARKER and END_MARKER in README.md; everything outside them is left as it is.
-It is built from the same table bodies as tables.md, so the two cannot disagree.
+It is built from the same table bodies as tables.md, so the two cannot disagree. The paper-dynamics tables
+and figures come first (they are the reproduction); the mpe2-dynamics ones follow under their own heading.
 """
 
 from __future__ import annotations
@@ -11,22 +12,27 @@ from pathlib import Path
 
 from paper_figures.aggregate import LEARNED_DISTANCE_THRESHOLD, success_rate_curve
 from paper_figures.figures import FigureOutcome
-from paper_figures.runs import Results
+from paper_figures.runs import DYNAMICS, HEADLINE_DYNAMICS, Results
 from paper_figures.table_layouts import algorithm_label, script_command
-from paper_figures.tables import HOW_TO_READ, TableResult, wrap
+from paper_figures.tables import DYNAMICS_TEXT, HOW_TO_READ, TableResult, wrap
 from reproduction import paper_numbers
 
 START_MARKER = "<!-- paper_figures:start -->"
 END_MARKER = "<!-- paper_figures:end -->"
 
-CC_DIFFERENCES = (
-    "Why Table 1 may differ from the paper: mpe2 no longer sums speaker-listener's reward over the two agents "
-    "(half the 2017 scale, so the 1e-3 logit penalty weighs twice as much), mpe2 integrates position before "
-    "velocity and flips the action sign, and we step 100 envs per seed in parallel (see the deviations below); "
-    "users of the reference code report that its speaker-listener runs do not reach the paper's Fig. 4 curve "
-    "either (openai/maddpg issue 23). The metric definitions are ours (below), since the paper does not "
-    "publish them."
+# Said under each Table 1, per dynamics: what still separates that setting from the paper's.
+_CC_SHARED_DIFFERENCES = (
+    "we step 100 envs per seed in parallel (see the deviations below); users of the reference code report that "
+    "its speaker-listener runs do not reach the paper's Fig. 4 curve either (openai/maddpg issue 23). The "
+    "metric definitions are ours (below), since the paper does not publish them."
 )
+CC_DIFFERENCES = {
+    "paper": "Why Table 1 may differ from the paper: " + _CC_SHARED_DIFFERENCES,
+    "mpe2": ("Why Table 1 on mpe2 dynamics may differ from the paper: mpe2 integrates position before velocity "
+             "and flips the action sign (the paper-dynamics table above undoes both), and "
+             + _CC_SHARED_DIFFERENCES),
+}
+MPE2_HEADING = "mpe2 dynamics (the maintained package as installed, not the paper's 2017 physics)"
 
 
 def _relative(path: Path, readme_path: Path) -> str:
@@ -34,8 +40,10 @@ def _relative(path: Path, readme_path: Path) -> str:
     return Path(os.path.relpath(Path(path).resolve(), Path(readme_path).resolve().parent)).as_posix()
 
 
-def learned_policy_summary(results: Results) -> str | None:
-    """One sentence: per CC algorithm, how many seeds had learned the correct policy (Fig. 6) at the end."""
+def learned_policy_summary(results: Results, dynamics: str = HEADLINE_DYNAMICS) -> str | None:
+    """One sentence: per CC algorithm, how many seeds of one dynamics had learned the correct policy (Fig. 6)
+    at the end."""
+    results = results.of_dynamics(dynamics)
     logged = results.metrics.loc[results.metrics["experiment"] == "cooperative_communication", "algorithm"]
     present = set(logged.unique())
     parts = []
@@ -62,20 +70,30 @@ def results_section(tables: list[TableResult], figures: list[FigureOutcome], res
              wrap(f"{HOW_TO_READ} Every table, with the run folders behind each cell, is in "
                   f"[`{tables_link}`]({tables_link}), with one CSV per table beside it. Regenerate with "
                   "`python -m paper_figures`.")]
-    for table in tables:
-        if not table.has_results:
-            continue
-        parts.append(table.markdown("###"))
-        if table.layout.name == "table1":
-            summary = learned_policy_summary(results)
-            parts += [wrap(text) for text in (summary, CC_DIFFERENCES) if text]
-    missing = [table for table in tables if not table.has_results]
-    if missing:
-        parts.append("Not run yet:\n\n" + "\n".join(
-            f"- {table.layout.display_name}: `{script_command(table.layout.experiment)}`" for table in missing))
+    parts.append(wrap(DYNAMICS_TEXT))
+    for dynamics in DYNAMICS:
+        shown = [table for table in tables if table.dynamics == dynamics and table.has_results]
+        # The paper dynamics' tables sit directly under the results heading; the others one level down.
+        heading = "###" if dynamics == HEADLINE_DYNAMICS else "####"
+        if shown and dynamics != HEADLINE_DYNAMICS:
+            parts.append(f"### Tables on {MPE2_HEADING if dynamics == 'mpe2' else f'{dynamics} dynamics'}")
+        for table in shown:
+            parts.append(table.markdown(heading))
+            if table.layout.name == "table1":
+                summary = learned_policy_summary(results, dynamics)
+                parts += [wrap(text) for text in (summary, CC_DIFFERENCES.get(dynamics)) if text]
+        if dynamics == HEADLINE_DYNAMICS:
+            missing = [table for table in tables if table.dynamics == dynamics and not table.has_results]
+            if missing:
+                parts.append(f"Not run yet ({dynamics} dynamics):\n\n" + "\n".join(
+                    f"- {table.layout.display_name}: `{script_command(table.layout.experiment)}`"
+                    for table in missing))
     parts.append("### Figures")
-    for figure in figures:
-        if figure.path is not None:
+    for dynamics in DYNAMICS:
+        drawn = [figure for figure in figures if figure.dynamics == dynamics and figure.path is not None]
+        if drawn and dynamics != HEADLINE_DYNAMICS:
+            parts.append(f"#### Figures on {MPE2_HEADING if dynamics == 'mpe2' else f'{dynamics} dynamics'}")
+        for figure in drawn:
             parts.append(f"![{figure.title}]({_relative(figure.path, readme_path)})\n\n{wrap(figure.caption)}")
     skipped = [figure for figure in figures if figure.path is None]
     if skipped:

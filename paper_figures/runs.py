@@ -3,10 +3,17 @@
 A run folder is results/<experiment>/<run_id>/ with config.json, meta.json, metrics.csv and (once evaluated)
 evaluation.csv (schema in maddpg/results.py). Folders named smoke_* are smoke runs, left out unless asked for.
 
-Duplicates: when several folders hold the same (experiment, scenario, algorithm, seed), the seed's rows come
-from the folder with more training episodes, then the newer one (meta.json created_at, else the folder's
-config.json modification time). A chosen run without evaluation.csv yet gives that seed no table value
-("not run") even if an older, shorter run was evaluated: a table cell always shows the longest run.
+Dynamics: every run ran on one of DYNAMICS, "paper" (the 2017 particle physics and rewards) or "mpe2" (the
+package as installed). A run's dynamics is config.json's "dynamics", else meta.json's, else "mpe2": runs
+written before the setting existed all ran on mpe2, and so did rows of a metrics.csv or evaluation.csv
+without a dynamics column. Numbers of the two dynamics are never pooled: `Results.of_dynamics` gives the
+rows of one, and tables and figures are built from that.
+
+Duplicates: when several folders hold the same (experiment, scenario, algorithm, dynamics, seed), the seed's
+rows come from the folder with more training episodes, then the newer one (meta.json created_at, else the
+folder's config.json modification time). A chosen run without evaluation.csv yet gives that seed no table
+value ("not run") even if an older, shorter run was evaluated: a table cell always shows the longest run.
+A paper run and an mpe2 run of the same seed are not duplicates: each counts in its own dynamics.
 """
 
 from __future__ import annotations
@@ -19,9 +26,19 @@ from typing import Iterable
 
 import pandas as pd
 
-from maddpg.results import COLUMNS, CONFIG_FILE, EVALUATION_FILE, META_FILE, METRICS_FILE
+from maddpg.results import CONFIG_FILE, EVALUATION_FILE, META_FILE, METRICS_FILE
 
 SMOKE_PREFIX = "smoke_"
+# The headline dynamics first: tables and figures of "paper" keep the plain file names.
+DYNAMICS = ("paper", "mpe2")
+HEADLINE_DYNAMICS = "paper"
+# What a run or a rows file that does not say its dynamics ran on (everything before the setting existed).
+UNRECORDED_DYNAMICS = "mpe2"
+# The rows schema of metrics.csv and evaluation.csv (maddpg/results.py). Spelled out here rather than taken
+# from maddpg.results so that files with and without the dynamics column both read the same way.
+ROW_COLUMNS = ("experiment", "scenario", "algorithm", "dynamics", "role", "seed", "episode", "env_step", "metric",
+               "value")
+REQUIRED_ROW_COLUMNS = tuple(column for column in ROW_COLUMNS if column != "dynamics")
 # The reference code's defaults, used to turn env steps into update iterations when a config lacks them.
 DEFAULT_WARMUP_TRANSITIONS = 25_600
 DEFAULT_UPDATE_EVERY = 100
@@ -35,6 +52,7 @@ class Run:
     experiment: str
     scenario: str
     algorithm: str
+    dynamics: str  # one of DYNAMICS
     seeds: tuple[int, ...]
     episodes: int
     eval_episodes: int | None
@@ -53,11 +71,12 @@ class Run:
 
 @dataclasses.dataclass
 class Results:
-    """The rows that count (one run per seed), and every run they came from.
+    """The rows that count (one run per seed and dynamics), and every run they came from.
 
     Attributes:
         runs: every run folder read (after the smoke filter), whether or not any of its seeds was chosen.
-        evaluation: evaluation.csv rows of the chosen (run, seed) pairs, plus a `run` column (Run.label).
+        evaluation: evaluation.csv rows of the chosen (run, seed) pairs, plus a `run` column (Run.label); the
+            `dynamics` column is the run's on every row.
         metrics: metrics.csv rows of the chosen (run, seed) pairs, plus `run` and `update` (update iterations
             done by that env step: max(0, env_step - warmup_transitions) / update_every).
         warnings: one line per folder or file that could not be read.
@@ -72,6 +91,35 @@ class Results:
 
     def runs_by_label(self) -> dict[str, Run]:
         return {run.label: run for run in self.runs}
+
+    def dynamics_present(self, experiment: str | None = None) -> list[str]:
+        """The dynamics of the runs read (of one experiment's runs if given), in DYNAMICS order."""
+        present = {run.dynamics for run in self.runs if experiment is None or run.experiment == experiment}
+        return [dynamics for dynamics in DYNAMICS if dynamics in present]
+
+    def of_dynamics(self, dynamics: str) -> "Results":
+        """The same results restricted to one dynamics' runs and rows (warnings are kept whole).
+
+        Raises:
+            ValueError: dynamics is not one of DYNAMICS.
+        """
+        check_dynamics(dynamics)
+        return Results(runs=[run for run in self.runs if run.dynamics == dynamics],
+                       evaluation=self.evaluation[self.evaluation["dynamics"] == dynamics],
+                       metrics=self.metrics[self.metrics["dynamics"] == dynamics], warnings=self.warnings,
+                       sources=frozenset(label for label in self.sources
+                                         if self.runs_by_label()[label].dynamics == dynamics))
+
+
+def check_dynamics(dynamics: str) -> str:
+    """dynamics itself when it is one of DYNAMICS.
+
+    Raises:
+        ValueError: it is not.
+    """
+    if dynamics not in DYNAMICS:
+        raise ValueError(f"unknown dynamics {dynamics!r}; expected one of {', '.join(DYNAMICS)}")
+    return dynamics
 
 
 def find_run_dirs(results_dir: Path, include_smoke: bool = False) -> list[Path]:
@@ -102,6 +150,7 @@ def read_run(run_dir: Path) -> Run:
             experiment=str(config["experiment"]),
             scenario=str(config["scenario"]),
             algorithm=str(config["algorithm"]),
+            dynamics=check_dynamics(str(config.get("dynamics", meta.get("dynamics", UNRECORDED_DYNAMICS)))),
             seeds=tuple(int(seed) for seed in config["seeds"]),
             episodes=int(config.get("episodes", 0)),
             eval_episodes=int(config["eval_episodes"]) if "eval_episodes" in config else None,
@@ -134,30 +183,43 @@ def _command(meta: dict) -> str | None:
     return None
 
 
-def choose_seed_sources(runs: Iterable[Run]) -> dict[tuple[str, str, str, int], Run]:
-    """(experiment, scenario, algorithm, seed) -> the run whose rows count: more episodes, then newer."""
-    chosen: dict[tuple[str, str, str, int], Run] = {}
+def seed_key(run: Run, seed: int) -> tuple[str, str, str, str, int]:
+    """What makes two runs' seeds duplicates: the same experiment, scenario, algorithm, dynamics and seed."""
+    return run.experiment, run.scenario, run.algorithm, run.dynamics, seed
+
+
+def choose_seed_sources(runs: Iterable[Run]) -> dict[tuple[str, str, str, str, int], Run]:
+    """(experiment, scenario, algorithm, dynamics, seed) -> the run whose rows count: more episodes, then newer."""
+    chosen: dict[tuple[str, str, str, str, int], Run] = {}
     for run in runs:
         for seed in run.seeds:
-            key = (run.experiment, run.scenario, run.algorithm, seed)
+            key = seed_key(run, seed)
             current = chosen.get(key)
             if current is None or (run.episodes, run.created) > (current.episodes, current.created):
                 chosen[key] = run
     return chosen
 
 
-def read_rows(path: Path) -> pd.DataFrame:
-    """A metrics.csv or evaluation.csv with typed columns.
+def read_rows(path: Path, unrecorded_dynamics: str = UNRECORDED_DYNAMICS) -> pd.DataFrame:
+    """A metrics.csv or evaluation.csv with typed columns (ROW_COLUMNS).
+
+    Args:
+        path: the file.
+        unrecorded_dynamics: the dynamics of rows that do not say theirs (no dynamics column, or an empty
+            cell in it).
 
     Raises:
         ValueError: the file lacks a column of the shared schema or has unparseable numbers.
     """
     frame = pd.read_csv(path)
-    missing = [column for column in COLUMNS if column not in frame.columns]
+    missing = [column for column in REQUIRED_ROW_COLUMNS if column not in frame.columns]
     if missing:
         raise ValueError(f"{path} lacks columns {missing}")
-    frame = frame[list(COLUMNS)].copy()
-    for column in ("experiment", "scenario", "algorithm", "role", "metric"):
+    if "dynamics" not in frame.columns:
+        frame["dynamics"] = unrecorded_dynamics
+    frame["dynamics"] = frame["dynamics"].fillna(unrecorded_dynamics)
+    frame = frame[list(ROW_COLUMNS)].copy()
+    for column in ("experiment", "scenario", "algorithm", "dynamics", "role", "metric"):
         frame[column] = frame[column].astype(str)
     for column in ("seed", "episode", "env_step"):
         frame[column] = pd.to_numeric(frame[column], errors="raise").astype(int)
@@ -166,7 +228,7 @@ def read_rows(path: Path) -> pd.DataFrame:
 
 
 def _empty_rows() -> pd.DataFrame:
-    frame = pd.DataFrame({column: pd.Series(dtype=str) for column in COLUMNS})
+    frame = pd.DataFrame({column: pd.Series(dtype=str) for column in ROW_COLUMNS})
     for column in ("seed", "episode", "env_step"):
         frame[column] = frame[column].astype(int)
     frame["value"] = frame["value"].astype(float)
@@ -180,20 +242,26 @@ def _chosen_rows(run: Run, file_name: str, chosen: dict, warnings: list[str]) ->
     if not path.exists():
         return None
     try:
-        frame = read_rows(path)
+        # Rows that do not say their dynamics take the run's, so only a recorded value can disagree with it.
+        frame = read_rows(path, unrecorded_dynamics=run.dynamics)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         warnings.append(f"skipped {path}: {error}")
         return None
-    mine = [seed for seed in run.seeds if chosen.get((run.experiment, run.scenario, run.algorithm, seed)) is run]
-    # The config's labels, not the rows', decide which run a row belongs to (they agree in any sane run).
+    mine = [seed for seed in run.seeds if chosen.get(seed_key(run, seed)) is run]
     frame = frame[frame["seed"].isin(mine)].copy()
+    disagreeing = sorted(set(frame["dynamics"]) - {run.dynamics})
+    if disagreeing:
+        warnings.append(f"{path} has rows of dynamics {', '.join(disagreeing)} but its {CONFIG_FILE} says "
+                        f"{run.dynamics}; they are counted as {run.dynamics}")
+    # The config's labels, not the rows', decide which run a row belongs to (they agree in any sane run).
     frame["experiment"], frame["scenario"], frame["algorithm"] = run.experiment, run.scenario, run.algorithm
+    frame["dynamics"] = run.dynamics
     frame["run"] = run.label
     return frame
 
 
 def load_results(results_dir: Path, include_smoke: bool = False, run_dirs: list[Path] | None = None) -> Results:
-    """Reads every run under results_dir (or just run_dirs) and keeps one run's rows per seed.
+    """Reads every run under results_dir (or just run_dirs) and keeps one run's rows per seed and dynamics.
 
     Args:
         results_dir: the results/ folder (results/<experiment>/<run_id>/...).

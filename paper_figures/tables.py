@@ -3,6 +3,10 @@
 Each cell reads "mean [95% CI] (n=seeds)" beside the paper's number, with a column saying whether the
 paper's number lies inside our interval. A cell no evaluated seed supports reads "not run".
 
+Every table is built once per dynamics (paper_figures.runs.DYNAMICS), from that dynamics' runs only: the
+paper-dynamics table is the headline and keeps the plain name (table1.csv); the mpe2 one is written beside
+it as table1_mpe2.csv, and only when some mpe2 run of the table's experiment exists (`table_stem`).
+
 Importable without TensorFlow and without seaborn: the experiment scripts call `experiment_table` to print
 their table after training.
 """
@@ -16,19 +20,40 @@ from pathlib import Path
 import pandas as pd
 
 from paper_figures.aggregate import cell_stats, per_seed, select_rows
-from paper_figures.runs import Results, load_results
+from paper_figures.runs import DYNAMICS, HEADLINE_DYNAMICS, Results, check_dynamics, load_results
 from paper_figures.table_layouts import TABLE_LAYOUTS, TableLayout, algorithm_label, layouts_for, script_command
 from reproduction.runner import format_cell
 
 NOT_RUN = "not run"
-CSV_COLUMNS = ("table", "row", "column", "scenario", "algorithm", "role", "metric", "mean", "ci_low", "ci_high",
-               "n", "paper", "paper_in_ci", "runs")
+CSV_COLUMNS = ("table", "dynamics", "row", "column", "scenario", "algorithm", "role", "metric", "mean", "ci_low",
+               "ci_high", "n", "paper", "paper_in_ci", "runs")
 HOW_TO_READ = (
     "Ours: mean over seeds [95% percentile-bootstrap confidence interval] (n=number of seeds), each seed's "
     "value its evaluation after training (never the best point of training). \"in CI\": whether the paper's "
     "number lies inside our interval (n/a with a single seed, which has no interval). \"not run\": no "
     "evaluated seed yet."
 )
+DYNAMICS_TEXT = (
+    "Each table is given twice where both have runs: on the paper dynamics (the 2017 particle physics and "
+    "rewards the paper ran on; the headline tables, files table1.csv ...) and on the mpe2 dynamics (the "
+    "maintained mpe2 package as installed, which integrates position before velocity, flips the action sign "
+    "and changed two rewards; files table1_mpe2.csv ...). Runs of the two are never pooled."
+)
+
+
+def table_stem(table_name: str, dynamics: str) -> str:
+    """The file stem of a table of one dynamics: the name itself for paper, '<name>_<dynamics>' otherwise.
+
+    Raises:
+        ValueError: dynamics is not one of paper_figures.runs.DYNAMICS.
+    """
+    check_dynamics(dynamics)
+    return table_name if dynamics == HEADLINE_DYNAMICS else f"{table_name}_{dynamics}"
+
+
+def titled(title: str, dynamics: str) -> str:
+    """A table or figure title that says its dynamics: 'Table 1: ... (paper dynamics)'."""
+    return f"{title} ({dynamics} dynamics)"
 
 
 def wrap(paragraph: str, width: int = 110) -> str:
@@ -38,11 +63,21 @@ def wrap(paragraph: str, width: int = 110) -> str:
 
 @dataclasses.dataclass
 class TableResult:
-    """A filled table: its layout, one CSV row per cell, and its markdown (table, notes, runs used)."""
+    """A filled table of one dynamics: its layout, one CSV row per cell, and its markdown (table, notes, runs)."""
 
     layout: TableLayout
+    dynamics: str
     frame: pd.DataFrame
     body: str
+
+    @property
+    def stem(self) -> str:
+        """The CSV's file name without .csv (table_stem)."""
+        return table_stem(self.layout.name, self.dynamics)
+
+    @property
+    def title(self) -> str:
+        return titled(self.layout.title, self.dynamics)
 
     @property
     def has_results(self) -> bool:
@@ -50,24 +85,25 @@ class TableResult:
 
     def markdown(self, heading: str = "##") -> str:
         """The table's section: a heading with its title, then its body."""
-        return f"{heading} {self.layout.title}\n\n{self.body}"
+        return f"{heading} {self.title}\n\n{self.body}"
 
 
-def build_table(layout: TableLayout, results: Results) -> TableResult:
-    """Aggregates every cell of a layout from the chosen evaluation rows."""
+def build_table(layout: TableLayout, results: Results, dynamics: str = HEADLINE_DYNAMICS) -> TableResult:
+    """Aggregates every cell of a layout from the chosen evaluation rows of one dynamics (the others ignored)."""
+    results = results.of_dynamics(dynamics)
     records = []
     for cell in layout.cells:
         rows = select_rows(results.evaluation, experiment=layout.experiment, scenario=cell.scenario,
                            algorithm=cell.algorithm, role=cell.role, metric=cell.metric)
         stats = cell_stats(per_seed(rows).to_numpy())
         records.append({
-            "table": layout.name, "row": " | ".join(cell.row), "column": cell.column, "scenario": cell.scenario,
-            "algorithm": cell.algorithm or "", "role": cell.role, "metric": cell.metric, "mean": stats.mean,
-            "ci_low": stats.low, "ci_high": stats.high, "n": stats.n, "paper": cell.paper,
+            "table": layout.name, "dynamics": dynamics, "row": " | ".join(cell.row), "column": cell.column,
+            "scenario": cell.scenario, "algorithm": cell.algorithm or "", "role": cell.role, "metric": cell.metric,
+            "mean": stats.mean, "ci_low": stats.low, "ci_high": stats.high, "n": stats.n, "paper": cell.paper,
             "paper_in_ci": stats.contains(cell.paper), "runs": ";".join(sorted(rows["run"].unique())),
         })
     frame = pd.DataFrame(records, columns=list(CSV_COLUMNS))
-    return TableResult(layout, frame, _body(layout, frame, results))
+    return TableResult(layout, dynamics, frame, _body(layout, frame, results))
 
 
 def _in_ci_text(n: int, inside: bool | None) -> str:
@@ -153,56 +189,91 @@ def _body(layout: TableLayout, frame: pd.DataFrame, results: Results) -> str:
 
 
 def build_all_tables(results: Results) -> list[TableResult]:
-    """Every table of TABLE_LAYOUTS, in the paper's order, extras last."""
-    return [build_table(layout, results) for layout in TABLE_LAYOUTS]
+    """Every table of TABLE_LAYOUTS per dynamics: all paper-dynamics ones first, in the paper's order, extras
+    last; then the same for each other dynamics, for the tables whose experiment has a run of it."""
+    tables = []
+    for dynamics in DYNAMICS:
+        tables += [build_table(layout, results, dynamics) for layout in TABLE_LAYOUTS
+                   if dynamics == HEADLINE_DYNAMICS or dynamics in results.dynamics_present(layout.experiment)]
+    return tables
 
 
 def tables_document(tables: list[TableResult]) -> str:
     """The text of tables.md."""
     parts = ["# The paper's tables: our results beside the published numbers",
              "Generated by `python -m paper_figures` from results/; do not edit by hand.", wrap(HOW_TO_READ),
-             wrap("Where several run folders hold the same seed of the same experiment, scenario and algorithm, "
-                  "the one with more training episodes counts, then the newer one; each table lists the folders "
-                  "it used.")]
-    parts += [table.markdown("##") for table in tables]
+             wrap(DYNAMICS_TEXT),
+             wrap("Where several run folders hold the same seed of the same experiment, scenario, algorithm and "
+                  "dynamics, the one with more training episodes counts, then the newer one; each table lists "
+                  "the folders it used.")]
+    order = {dynamics: index for index, dynamics in enumerate(DYNAMICS)}
+    parts += [table.markdown("##") for table in sorted(tables, key=lambda table: order[table.dynamics])]
     return "\n\n".join(parts) + "\n"
 
 
 def write_tables(tables: list[TableResult], out_dir: Path) -> list[Path]:
-    """Writes tables.md and <table name>.csv per table into out_dir; returns the paths written."""
+    """Writes tables.md and <table_stem>.csv per table into out_dir; returns the paths written.
+
+    A table of a non-headline dynamics that is not in tables (its runs are gone) has its CSV from an earlier
+    call removed, so out_dir never shows numbers tables.md no longer has.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     path = out_dir / "tables.md"
     path.write_text(tables_document(tables))
     written.append(path)
     for table in tables:
-        path = out_dir / f"{table.layout.name}.csv"
+        path = out_dir / f"{table.stem}.csv"
         table.frame.to_csv(path, index=False)
         written.append(path)
+    for layout in TABLE_LAYOUTS:
+        for dynamics in DYNAMICS:
+            path = out_dir / f"{table_stem(layout.name, dynamics)}.csv"
+            if dynamics != HEADLINE_DYNAMICS and path not in written:
+                path.unlink(missing_ok=True)
     return written
 
 
-def experiment_table(experiment: str, results_dir: Path,
-                     run_dirs: list[Path] | None = None) -> tuple[str, pd.DataFrame]:
-    """The markdown and rows of one experiment's paper table.
+def experiment_table(experiment: str, results_dir: Path, run_dirs: list[Path] | None = None,
+                     dynamics: str | None = None) -> tuple[str, pd.DataFrame]:
+    """The markdown and rows of one experiment's paper table, on the dynamics its runs ran on.
 
     Args:
         experiment: results/<experiment>/ name, e.g. "cooperative_communication".
         results_dir: the results/ folder.
-        run_dirs: the run folders to read (smoke ones included as given); None reads every non-smoke run
-            under results_dir/<experiment>/.
+        run_dirs: the run folders to read (smoke ones included as given), all of one dynamics; None reads
+            every non-smoke run under results_dir.
+        dynamics: the table's dynamics. None: the one dynamics of the runs read (of the experiment's runs
+            when run_dirs is None); "paper" when there are none.
 
     Returns:
-        (markdown: title, how to read it, table, notes and runs used; one CSV row per cell as a DataFrame).
+        (markdown: title naming the dynamics, how to read it, table, notes and runs used; one CSV row per
+        cell as a DataFrame, with a dynamics column). Name its files with table_stem(name, dynamics).
 
     Raises:
-        ValueError: no table is filled by that experiment.
+        ValueError: no table is filled by that experiment; the runs read are of more than one dynamics
+            (run_dirs mixes them, or dynamics is None and the experiment has runs of both); or dynamics
+            differs from that of the given run_dirs.
     """
     layouts = layouts_for(experiment)
     if run_dirs is None:
         results = load_results(Path(results_dir))
+        present = results.dynamics_present(experiment)
+        where = f"{Path(results_dir) / experiment}"
     else:
         results = load_results(Path(results_dir), run_dirs=[Path(run_dir) for run_dir in run_dirs])
-    tables = [build_table(layout, results) for layout in layouts]
-    markdown = "\n\n".join(f"{table.layout.title}\n\n{HOW_TO_READ}\n\n{table.body}" for table in tables)
+        present = results.dynamics_present()
+        where = "the given run folders"
+    if len(present) > 1 and (dynamics is None or run_dirs is not None):
+        by_dynamics = "; ".join(f"{name}: " + ", ".join(run.label for run in results.runs if run.dynamics == name)
+                                for name in present)
+        raise ValueError(f"{where} hold runs of more than one dynamics ({by_dynamics}); a table shows one"
+                         + ("; pass dynamics=" if run_dirs is None else ""))
+    if dynamics is None:
+        dynamics = present[0] if present else HEADLINE_DYNAMICS
+    check_dynamics(dynamics)
+    if run_dirs is not None and present and present != [dynamics]:
+        raise ValueError(f"the given run folders ran on {present[0]} dynamics, not {dynamics}")
+    tables = [build_table(layout, results, dynamics) for layout in layouts]
+    markdown = "\n\n".join(f"{table.title}\n\n{HOW_TO_READ}\n\n{table.body}" for table in tables)
     return markdown, pd.concat([table.frame for table in tables], ignore_index=True)

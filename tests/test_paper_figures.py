@@ -1,5 +1,5 @@
 """paper_figures on hand-made results folders: known cells, the duplicates rule, Fig. 3's normaliser against
-the paper's own bars, partial folders, and every promised file."""
+the paper's own bars, the two dynamics kept apart, partial folders, and every promised file."""
 
 import csv
 import json
@@ -17,11 +17,14 @@ from paper_figures.__main__ import main
 from paper_figures.aggregate import learning_curve, min_max_normalise, success_rate_curve
 from paper_figures.runs import load_results
 from paper_figures.scores import FIG3_LEFT, paper_scores
-from paper_figures.tables import experiment_table
+from paper_figures.tables import build_all_tables, experiment_table, table_stem
 from reproduction import paper_numbers
 
 REPO = Path(__file__).resolve().parent.parent
-COLUMNS = ["experiment", "scenario", "algorithm", "role", "seed", "episode", "env_step", "metric", "value"]
+# Rows files before the dynamics setting existed; new ones have a dynamics column after algorithm.
+OLD_COLUMNS = ["experiment", "scenario", "algorithm", "role", "seed", "episode", "env_step", "metric", "value"]
+NEW_COLUMNS = ["experiment", "scenario", "algorithm", "dynamics", "role", "seed", "episode", "env_step", "metric",
+               "value"]
 PAIRINGS = paper_numbers.PAIRINGS
 FIGURES = ("fig3_left_normalised_scores", "fig3_right_ensembles", "fig4_cc_reward_curves",
            "fig6_cc_policy_learning_success", "fig7_policy_inference", "fig8_covert_reward_curves")
@@ -32,27 +35,39 @@ README_TEXT = ("# Project\n\nintro\n\n## Results\n\n" + readme.START_MARKER + "\
 
 
 def write_run(results_dir, experiment, scenario, algorithm, seeds, episodes=3000, evaluation=None,
-              metrics=(), run_id=None, created_at="2026-01-01T00:00:00+00:00", training_complete=True):
+              metrics=(), run_id=None, created_at="2026-01-01T00:00:00+00:00", training_complete=True,
+              dynamics=None, recorded_in=("config", "meta", "rows"), rows_dynamics=None):
     """A run folder as the experiment scripts write it.
 
     evaluation: {seed: {metric or (role, metric): value}} (None: no evaluation.csv yet);
-    metrics: (role, seed, episode, metric, value) rows of metrics.csv.
+    metrics: (role, seed, episode, metric, value) rows of metrics.csv;
+    dynamics: None writes the older format (no dynamics anywhere); else it is recorded in the files named by
+    recorded_in, the rows' column holding rows_dynamics if given (a file that disagrees with its config).
     """
-    run_dir = Path(results_dir) / experiment / (run_id or f"{algorithm}_s{seeds[0]}-{seeds[-1]}_ep{episodes}")
+    default_id = f"{algorithm}_s{seeds[0]}-{seeds[-1]}_ep{episodes}"
+    run_dir = Path(results_dir) / experiment / (run_id or (f"{dynamics}_{default_id}" if dynamics else default_id))
     run_dir.mkdir(parents=True)
     config = dict(experiment=experiment, scenario=scenario, algorithm=algorithm, seeds=list(seeds),
                   episodes=episodes, eval_episodes=10, hidden_units=64, critic_kinds=["maddpg"],
                   warmup_transitions=25_600, update_every=100, episode_length=25)
+    meta = dict(created_at=created_at, training_complete=training_complete, evaluation_complete=evaluation is not None)
+    recorded = set(recorded_in) if dynamics else set()
+    if "config" in recorded:
+        config["dynamics"] = dynamics
+    if "meta" in recorded:
+        meta["dynamics"] = dynamics
     (run_dir / "config.json").write_text(json.dumps(config))
-    (run_dir / "meta.json").write_text(json.dumps(dict(created_at=created_at, training_complete=training_complete,
-                                                       evaluation_complete=evaluation is not None)))
+    (run_dir / "meta.json").write_text(json.dumps(meta))
 
     def write(name, rows):
         with (run_dir / name).open("w", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(COLUMNS)
+            writer.writerow(NEW_COLUMNS if "rows" in recorded else OLD_COLUMNS)
             for role, seed, episode, metric, value in rows:
-                writer.writerow([experiment, scenario, algorithm, role, seed, episode, episode * 25, metric, value])
+                labels = [experiment, scenario, algorithm]
+                if "rows" in recorded:
+                    labels.append(rows_dynamics or dynamics)
+                writer.writerow([*labels, role, seed, episode, episode * 25, metric, value])
 
     write("metrics.csv", metrics)
     if evaluation is not None:
@@ -74,15 +89,17 @@ def cc_metrics(distances_by_seed, rewards=(-60.0, -40.0, -30.0)):
     return rows
 
 
-def full_results(results_dir):
-    """Three seeds of every experiment, scenario and pairing the figures and tables read."""
+def full_results(results_dir, dynamics="paper", offset=0.0):
+    """Three seeds of every experiment, scenario and pairing the figures and tables read, on one dynamics;
+    offset is added to every evaluation value (so two dynamics' tables can be told apart)."""
     seeds = (0, 1, 2)
     episodes = (1000, 2000, 3000)
 
     def add(experiment, scenario, algorithm, metric_values, metrics=()):
-        evaluation = {seed: {metric: value + seed for metric, value in metric_values.items()} for seed in seeds}
-        write_run(results_dir, experiment, scenario, algorithm, seeds, run_id=f"{scenario}_{algorithm}",
-                  evaluation=evaluation, metrics=metrics)
+        evaluation = {seed: {metric: value + seed + offset for metric, value in metric_values.items()}
+                      for seed in seeds}
+        write_run(results_dir, experiment, scenario, algorithm, seeds, run_id=f"{dynamics}_{scenario}_{algorithm}",
+                  evaluation=evaluation, metrics=metrics, dynamics=dynamics)
 
     for algorithm in paper_numbers.TABLE1:
         add("cooperative_communication", "speaker_listener", algorithm,
@@ -224,6 +241,103 @@ def test_learning_curve_and_update_iterations(tmp_path):
     assert updates.to_dict() == {1000: 0.0, 2000: (50_000 - 25_600) / 100, 3000: (75_000 - 25_600) / 100}
 
 
+# ---- the two dynamics ----------------------------------------------------------------------------------
+
+def cc_reach_run(results_dir, dynamics, reach, episodes=3000, **fields):
+    """A CC MADDPG run of seeds 0-2 whose target reach is reach + seed and average distance reach / 100."""
+    return write_run(results_dir, "cooperative_communication", "speaker_listener", "maddpg", (0, 1, 2),
+                     episodes=episodes, dynamics=dynamics,
+                     evaluation={seed: {"target_reach_percent": reach + seed, "average_distance": reach / 100}
+                                 for seed in (0, 1, 2)}, **fields)
+
+
+def test_paper_and_mpe2_runs_of_the_same_seeds_give_two_tables(tmp_path, capsys):
+    results_dir = tmp_path / "results"
+    # The paper run is longer and newer: were the dynamics one key, it would supersede the mpe2 run's seeds.
+    cc_reach_run(results_dir, "paper", 80.0, episodes=25_000, created_at="2026-05-01T00:00:00+00:00",
+                 metrics=cc_metrics({seed: (0.9, 0.5, 0.2) for seed in (0, 1, 2)}))
+    cc_reach_run(results_dir, "mpe2", 10.0, metrics=cc_metrics({seed: (0.9, 0.7, 0.6) for seed in (0, 1, 2)}))
+    code, out_dir, readme_path = run_command(tmp_path, results_dir)
+    printed = capsys.readouterr().out
+    assert code == 0 and "warning" not in printed
+    paper, mpe2 = table_rows(out_dir, "table1"), table_rows(out_dir, "table1_mpe2")
+    for frame, dynamics, reach, run in ((paper, "paper", 80.0, "paper_maddpg_s0-2_ep25000"),
+                                        (mpe2, "mpe2", 10.0, "mpe2_maddpg_s0-2_ep3000")):
+        cell = frame[(frame["algorithm"] == "maddpg") & (frame["metric"] == "target_reach_percent")].iloc[0]
+        assert (cell["dynamics"], cell["n"], cell["runs"]) == (dynamics, 3, f"cooperative_communication/{run}")
+        assert float(cell["mean"]) == pytest.approx(reach + 1)  # the CSV's not-run cells make it a text column
+        assert set(frame["dynamics"]) == {dynamics}
+    # Only Table 1 has mpe2 runs: no other _mpe2 table; every paper table is written, run or not.
+    assert sorted(path.name for path in out_dir.glob("*_mpe2.csv")) == ["table1_mpe2.csv"]
+    assert all((out_dir / f"{table}.csv").is_file() for table in TABLE_FILES)
+    tables_md = flat((out_dir / "tables.md").read_text())
+    paper_title = "## Table 1: cooperative communication (speaker-listener), after training (paper dynamics)"
+    mpe2_title = "## Table 1: cooperative communication (speaker-listener), after training (mpe2 dynamics)"
+    assert tables_md.index(paper_title) < tables_md.index(mpe2_title)
+    assert "| MADDPG | 81.0 [80.0, 82.0] (n=3) |" in tables_md and "| MADDPG | 11.0 [10.0, 12.0] (n=3) |" in tables_md
+    # Fig. 4 and 6 once per dynamics; the mpe2 README section follows the paper tables.
+    for name in ("fig4_cc_reward_curves", "fig6_cc_policy_learning_success"):
+        assert (out_dir / "figures" / f"{name}.png").is_file() and (out_dir / "figures" / f"{name}_mpe2.png").is_file()
+    assert not (out_dir / "figures" / "fig8_covert_reward_curves_mpe2.png").exists()
+    text = readme_path.read_text()
+    assert text.index("### Table 1: cooperative communication") < text.index("Not run yet (paper dynamics)") < \
+        text.index("### Tables on mpe2 dynamics") < text.index("#### Table 1: cooperative communication")
+    assert "MADDPG 3 of 3 (episode 3000)" in text and "MADDPG 0 of 3 (episode 3000)" in text  # Fig. 6, each its own
+
+
+def test_a_run_that_records_no_dynamics_counts_as_mpe2(tmp_path):
+    old = cc_reach_run(tmp_path, None, 30.0, metrics=cc_metrics({0: (0.9, 0.6, 0.3)}))
+    meta_only = write_run(tmp_path, "cooperative_communication", "speaker_listener", "ddpg", (0,), dynamics="paper",
+                          recorded_in=("meta",), evaluation={0: {"target_reach_percent": 5.0, "average_distance": 0.6}})
+    results = load_results(tmp_path)
+    by_label = results.runs_by_label()
+    assert by_label[f"cooperative_communication/{old.name}"].dynamics == "mpe2"
+    # meta.json says it when config.json does not.
+    assert by_label[f"cooperative_communication/{meta_only.name}"].dynamics == "paper"
+    assert set(results.metrics["dynamics"]) == {"mpe2"}
+    assert results.evaluation.set_index("algorithm")["dynamics"].to_dict() == {"maddpg": "mpe2", "ddpg": "paper"}
+    tables = {(table.layout.name, table.dynamics): table for table in build_all_tables(results)}
+    table1 = tables[("table1", "paper")].frame.set_index(["algorithm", "metric"])["n"]
+    assert table1[("maddpg", "target_reach_percent")] == 0 and table1[("ddpg", "target_reach_percent")] == 1
+    assert tables[("table1", "mpe2")].frame.set_index(["algorithm", "metric"])["n"][
+        ("maddpg", "target_reach_percent")] == 3
+    assert ("table2", "mpe2") not in tables and ("table2", "paper") in tables
+    # Given only the old run, experiment_table answers with its (mpe2) table.
+    markdown, frame = experiment_table("cooperative_communication", tmp_path, run_dirs=[old])
+    assert set(frame["dynamics"]) == {"mpe2"} and markdown.startswith("Table 1: ") \
+        and "after training (mpe2 dynamics)\n" in markdown
+    assert "| MADDPG | 31.0 [30.0, 32.0] (n=3) |" in markdown
+
+
+def test_rows_whose_dynamics_disagree_with_the_config_warn_and_follow_the_config(tmp_path):
+    cc_reach_run(tmp_path, "paper", 40.0, rows_dynamics="mpe2")
+    results = load_results(tmp_path)
+    assert any("dynamics mpe2" in warning and "says paper" in warning for warning in results.warnings)
+    assert set(results.evaluation["dynamics"]) == {"paper"}
+
+
+def test_experiment_table_refuses_mixed_dynamics(tmp_path):
+    paper_dir = cc_reach_run(tmp_path, "paper", 80.0)
+    mpe2_dir = cc_reach_run(tmp_path, "mpe2", 10.0)
+    with pytest.raises(ValueError, match="more than one dynamics"):
+        experiment_table("cooperative_communication", tmp_path, run_dirs=[paper_dir, mpe2_dir])
+    with pytest.raises(ValueError, match="more than one dynamics"):
+        experiment_table("cooperative_communication", tmp_path)
+    with pytest.raises(ValueError, match="not mpe2"):
+        experiment_table("cooperative_communication", tmp_path, run_dirs=[paper_dir], dynamics="mpe2")
+    for run_dirs, dynamics, mean in (([paper_dir], None, 81.0), ([mpe2_dir], None, 11.0), (None, "paper", 81.0),
+                                     (None, "mpe2", 11.0)):
+        markdown, frame = experiment_table("cooperative_communication", tmp_path, run_dirs=run_dirs,
+                                           dynamics=dynamics)
+        cell = frame[(frame["algorithm"] == "maddpg") & (frame["metric"] == "target_reach_percent")].iloc[0]
+        assert cell["mean"] == pytest.approx(mean) and cell["n"] == 3
+        assert f"({cell['dynamics']} dynamics)" in markdown.splitlines()[0]
+    assert (table_stem("table1", "paper"), table_stem("table1", "mpe2")) == ("table1", "table1_mpe2")
+    assert table_stem("keep_away", "mpe2") == "keep_away_mpe2"
+    with pytest.raises(ValueError, match="unknown dynamics"):
+        table_stem("table1", "2018")
+
+
 # ---- Fig. 3's normalisation ----------------------------------------------------------------------------
 
 def test_normaliser_gives_the_paper_bar_heights():
@@ -250,27 +364,44 @@ def test_normaliser_on_partial_and_degenerate_series():
 # ---- the command ---------------------------------------------------------------------------------------
 
 def test_command_writes_every_file_it_promises(tmp_path, capsys):
-    full_results(tmp_path / "results")
+    full_results(tmp_path / "results", "paper")
+    full_results(tmp_path / "results", "mpe2", offset=0.5)
     code, out_dir, readme_path = run_command(tmp_path, tmp_path / "results")
     printed = capsys.readouterr().out
     assert code == 0
-    assert "skipped" not in printed
-    for name in ("tables.md", *(f"{table}.csv" for table in TABLE_FILES)):
+    assert "skipped" not in printed and "warning" not in printed
+    stems = [*TABLE_FILES, *(f"{table}_mpe2" for table in TABLE_FILES)]
+    for name in ("tables.md", *(f"{stem}.csv" for stem in stems)):
         assert (out_dir / name).is_file() and f"wrote {out_dir / name}" in printed
-    for name in FIGURES:
+    for name in (*FIGURES, *(f"{figure}_mpe2" for figure in FIGURES)):
         path = out_dir / "figures" / f"{name}.png"
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000, name
         assert f"wrote {path}" in printed
     for table in TABLE_FILES:
-        assert (table_rows(out_dir, table)["n"] == 3).all(), table
+        paper, mpe2 = table_rows(out_dir, table), table_rows(out_dir, f"{table}_mpe2")
+        assert (paper["n"] == 3).all() and (mpe2["n"] == 3).all(), table
+        assert set(paper["dynamics"]) == {"paper"} and set(mpe2["dynamics"]) == {"mpe2"}, table
+        assert (mpe2["mean"] - paper["mean"]).to_numpy() == pytest.approx(0.5), table
+        assert all(run.split("/")[1].startswith("mpe2_") for runs in mpe2["runs"] for run in runs.split(";"))
     text = readme_path.read_text()
     assert text.startswith("# Project\n\nintro\n\n## Results\n\n" + readme.START_MARKER)
     assert text.endswith(readme.END_MARKER + "\n\n### Speed\n\nfast\n")
     for name in FIGURES:
-        assert f"](out/figures/{name}.png)" in text
+        assert f"](out/figures/{name}.png)" in text and f"](out/figures/{name}_mpe2.png)" in text
+        assert text.index(f"](out/figures/{name}.png)") < text.index("#### Figures on mpe2 dynamics") < text.index(
+            f"](out/figures/{name}_mpe2.png)")
+    # The paper-dynamics tables first, then the mpe2 ones under their own heading, in README and tables.md.
+    assert text.index("### Table 6: policy ensembles vs single policies (paper dynamics)") < text.index(
+        "### Tables on mpe2 dynamics") < text.index("#### Table 1: cooperative communication (speaker-listener), "
+                                                    "after training (mpe2 dynamics)")
+    tables_md_text = (out_dir / "tables.md").read_text()
+    assert tables_md_text.index("(paper dynamics)\n") < tables_md_text.index("Policy inference (speaker-listener), "
+                                                                           "evaluation reward (paper dynamics)")
+    assert tables_md_text.index("evaluation reward (paper dynamics)") < tables_md_text.index("(mpe2 dynamics)")
     # The README's tables are tables.md's, not a second rendering.
     tables_md = (out_dir / "tables.md").read_text()
     table1 = text[text.index("### Table 1"):text.index("### Table 2")].replace("### ", "## ", 1)
+    assert "(paper dynamics)" in table1.splitlines()[0]
     assert table1.split("\n\nSeeds that had learned")[0] + "\n\n## Table 2" in tables_md
 
 
@@ -278,13 +409,18 @@ def test_partial_results_give_not_run_cells_and_skipped_figures(tmp_path, capsys
     results_dir = tmp_path / "results"
     # A CC run still training (no evaluation.csv) and two of PD N=2's pairings.
     write_run(results_dir, "cooperative_communication", "speaker_listener", "maddpg", (0, 1),
-              metrics=cc_metrics({0: (0.9, 0.6, 0.3), 1: (0.9, 0.6, 0.6)}), training_complete=False)
+              metrics=cc_metrics({0: (0.9, 0.6, 0.3), 1: (0.9, 0.6, 0.6)}), training_complete=False,
+              dynamics="paper")
     for index, pairing in enumerate(PAIRINGS[:2]):
-        write_run(results_dir, "physical_deception", "adversary_n2", pairing, (0, 1), evaluation={
+        write_run(results_dir, "physical_deception", "adversary_n2", pairing, (0, 1), dynamics="paper", evaluation={
             seed: {"agent_success_percent": 80.0, "adversary_success_percent": 30.0, "success_difference": 50.0
                    - 10 * index + seed} for seed in (0, 1)})
     (results_dir / "predator_prey" / "broken").mkdir(parents=True)
     (results_dir / "predator_prey" / "broken" / "config.json").write_text("{not json")
+    # Left by an earlier call when mpe2 runs existed: removed, as tables.md no longer shows them.
+    (tmp_path / "out" / "figures").mkdir(parents=True)
+    (tmp_path / "out" / "table1_mpe2.csv").write_text("stale\n")
+    (tmp_path / "out" / "figures" / "fig4_cc_reward_curves_mpe2.png").write_bytes(b"stale")
     code, out_dir, readme_path = run_command(tmp_path, results_dir)
     printed = capsys.readouterr().out
     assert code == 0
@@ -293,8 +429,11 @@ def test_partial_results_give_not_run_cells_and_skipped_figures(tmp_path, capsys
     assert (table1["n"] == 0).all()
     tables_md = flat((out_dir / "tables.md").read_text())
     assert "| MADDPG | not run | 84.0 | - | not run | 0.133 | - |" in tables_md
-    assert "Not evaluated yet (their cells say not run): `results/cooperative_communication/maddpg_s0-1_ep3000` " \
-           "(training)" in tables_md
+    assert "Not evaluated yet (their cells say not run): `results/cooperative_communication/" \
+           "paper_maddpg_s0-1_ep3000` (training)" in tables_md
+    # No mpe2 run: no mpe2 table or figure at all, and no "skipped" line for one.
+    assert not list(out_dir.glob("*_mpe2.csv")) and not list((out_dir / "figures").glob("*_mpe2.png"))
+    assert "(mpe2 dynamics)" not in tables_md and "mpe2 dynamics" not in printed
     assert (table_rows(out_dir, "table2")["n"] == 0).all() and (table_rows(out_dir, "table6")["n"] == 0).all()
     table4 = table_rows(out_dir, "table4")
     assert table4.loc[table4["row"].isin(["N=2 | MADDPG v MADDPG", "N=2 | MADDPG v DDPG"]), "n"].eq(2).all()
@@ -309,8 +448,9 @@ def test_partial_results_give_not_run_cells_and_skipped_figures(tmp_path, capsys
         assert any(line.startswith("skipped Fig.") and f"python -m reproduction.{script}" in line
                    for line in printed.splitlines()), script
     text = readme_path.read_text()
-    assert "### Table 4" in text and "### Table 1" not in text
-    assert "Not run yet:\n\n- Table 1: `python -m reproduction.cooperative_communication`\n- Table 2:" in text
+    assert "### Table 4" in text and "### Table 1" not in text and "Tables on mpe2" not in text
+    assert "Not run yet (paper dynamics):\n\n- Table 1: `python -m reproduction.cooperative_communication`\n" \
+           "- Table 2:" in text
     assert "Not drawn yet:\n\n- Fig. 3 right" in text and "![Fig. 3 left" in text and "![Fig. 4" in text
 
 
