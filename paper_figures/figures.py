@@ -211,6 +211,16 @@ def figure3_right(results: Results, figures_dir: Path, dynamics: str = HEADLINE_
 
 # ---- Fig. 4 and 6: cooperative communication ----------------------------------------------------------
 
+def fig4_paper_markers(algorithms) -> dict[str, float]:
+    """Fig. 4's paper markers: algorithm -> the paper's end value, for those of algorithms the paper has.
+
+    The values are the paper's as read off its Fig. 4, unscaled: its curve is the sum of both agents'
+    episode rewards, each agent -d^2 per step in the 2017 env as in mpe2, which is our team reward.
+    """
+    return {algorithm: paper_numbers.FIG4_FINAL_REWARD[algorithm] for algorithm in algorithms
+            if algorithm in paper_numbers.FIG4_FINAL_REWARD}
+
+
 def figure4(results: Results, figures_dir: Path, dynamics: str = HEADLINE_DYNAMICS) -> FigureOutcome:
     """Fig. 4: CC mean episode reward vs episode, one line per algorithm, 95% bootstrap bands."""
     name, title = "fig4_cc_reward_curves", "Fig. 4 (cooperative communication reward curves)"
@@ -224,6 +234,7 @@ def figure4(results: Results, figures_dir: Path, dynamics: str = HEADLINE_DYNAMI
     figure, axis = plt.subplots(figsize=(WIDTH_INCHES, 4.6))
     colours = sns.color_palette(n_colors=len(paper_numbers.TABLE1))
     algorithms = _algorithms(rows, tuple(paper_numbers.TABLE1))
+    markers = fig4_paper_markers(algorithms)
     for index, algorithm in enumerate(algorithms):
         own = select_rows(rows, algorithm=algorithm)
         curve = learning_curve(rows, "cooperative_communication", "speaker_listener", algorithm, "team",
@@ -231,17 +242,16 @@ def figure4(results: Results, figures_dir: Path, dynamics: str = HEADLINE_DYNAMI
         colour = colours[index % len(colours)]
         _plot_curve(axis, curve, "episode", _curve_label(algorithm_label(algorithm), curve,
                                                          _incomplete(results, own)), colour)
-        paper_end = paper_numbers.FIG4_FINAL_REWARD_2017_SCALE.get(algorithm)
-        if paper_end is not None:
-            # mpe2 no longer gives each agent the sum of both agents' rewards: the team sum is half 2017's.
-            axis.plot([CC_EPISODES], [paper_end / 2], marker="X", markersize=10, color=colour, linestyle="none")
-    axis.plot([], [], marker="X", color="grey", linestyle="none", label="paper's end value (read off Fig. 4, halved)")
+        if algorithm in markers:
+            axis.plot([CC_EPISODES], [markers[algorithm]], marker="X", markersize=10, color=colour,
+                      linestyle="none")
+    axis.plot([], [], marker="X", color="grey", linestyle="none", label="paper's end value (read off Fig. 4)")
     axis.set_xlabel("episode")
     axis.set_ylabel("mean episode reward (team sum,\nmean of the last 1000 episodes)")
-    axis.legend(fontsize=8, loc="lower right")
+    axis.legend(fontsize=8, loc="best")  # wherever it hides the fewest curves and markers (they reach -45)
     caption = ("Fig. 4: cooperative communication, team reward per episode (sum over both agents, mean of the "
                "last 1000 episodes as logged), mean over seeds with 95% bootstrap bands. X: the paper's end "
-               "values read off its Fig. 4 and halved, since mpe2 no longer sums this reward over the agents.")
+               "values read off its Fig. 4, in the same units.")
     return _outcome(name, title, dynamics, path=_save(figure, figures_dir, name, dynamics), caption=caption)
 
 

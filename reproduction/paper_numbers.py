@@ -105,9 +105,9 @@ TABLE6 = {
 }
 
 # Read off plots (not printed), so only roughly right.
-# Fig. 4: CC mean episode reward at episode 25000 on the 2017 reward scale (each agent received the sum of
-# both agents' rewards, so the team sum is twice mpe2's; divide by 2 to compare with our curves).
-FIG4_FINAL_REWARD_2017_SCALE = {
+# Fig. 4: CC mean episode reward at episode 25000: the sum of both agents' episode rewards, the same units as
+# our team reward (each agent got -d^2 per step in the 2017 env, as in mpe2), so compared as they are.
+FIG4_FINAL_REWARD = {
     "maddpg": -15.0, "trpo": -26.0, "ddpg": -28.0, "actor_critic": -30.0, "dqn": -35.0, "reinforce": -45.0,
 }
 # Fig. 6: CC policy learning success rate at the end of training (MADDPG reaches 1.0 by about 13k episodes).

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from paper_figures import figures as paper_figure_module
 from paper_figures import readme
 from paper_figures.__main__ import main
 from paper_figures.aggregate import learning_curve, min_max_normalise, success_rate_curve
@@ -336,6 +337,25 @@ def test_experiment_table_refuses_mixed_dynamics(tmp_path):
     assert table_stem("keep_away", "mpe2") == "keep_away_mpe2"
     with pytest.raises(ValueError, match="unknown dynamics"):
         table_stem("table1", "2018")
+
+
+def test_fig4_paper_markers_are_the_papers_values(tmp_path, monkeypatch):
+    """shared/PAPER.md section 4: the paper's Fig. 4 ends, already in our team-reward units (not halved)."""
+    published = {"maddpg": -15.0, "trpo": -26.0, "ddpg": -28.0, "actor_critic": -30.0, "dqn": -35.0,
+                 "reinforce": -45.0}
+    for algorithm in published:
+        write_run(tmp_path, "cooperative_communication", "speaker_listener", algorithm, (0, 1), dynamics="paper",
+                  metrics=cc_metrics({0: (0.9, 0.6, 0.3), 1: (0.9, 0.6, 0.6)}))
+    drawn = []
+    monkeypatch.setattr(paper_figure_module, "_save",
+                        lambda figure, figures_dir, name, dynamics: drawn.append(figure) or figures_dir / name)
+    outcome = paper_figure_module.figure4(load_results(tmp_path), tmp_path / "figures")
+    assert outcome.path is not None and len(drawn) == 1
+    markers = [line for line in drawn[0].axes[0].lines if line.get_marker() == "X" and len(line.get_ydata())]
+    assert sorted(float(line.get_ydata()[0]) for line in markers) == sorted(published.values())
+    assert {float(line.get_xdata()[0]) for line in markers} == {25_000.0}
+    assert paper_figure_module.fig4_paper_markers(published) == published
+    assert "halved" not in outcome.caption
 
 
 # ---- Fig. 3's normalisation ----------------------------------------------------------------------------
