@@ -184,11 +184,13 @@ class Learner(tf.Module):
 
     def _sample_actions(self, logits: Sequence[tf.Tensor], rng: PopulationRandom):
         """Per agent [P, B, A_i]: a Gumbel-softmax sample of logits[i] [P, B, A_i], one draw per agent."""
-        actions = []
-        for agent_logits in logits:
-            noise = rng.uniform(tf.shape(agent_logits)[1:], dtype=agent_logits.dtype)
-            actions.append(gumbel_softmax(agent_logits, noise, self.config.gumbel_temperature))
-        return actions
+        noise = [rng.uniform(tf.shape(agent_logits)[1:], dtype=agent_logits.dtype) for agent_logits in logits]
+        return self._relaxed_actions(logits, noise)
+
+    def _relaxed_actions(self, logits: Sequence[tf.Tensor], uniform_noise: Sequence[tf.Tensor]):
+        """Per agent [P, B, A_i]: gumbel_softmax(logits[i], uniform_noise[i]), both [P, B, A_i]."""
+        return [gumbel_softmax(agent_logits, noise, self.config.gumbel_temperature)
+                for agent_logits, noise in zip(logits, uniform_noise)]
 
     def critic_target(self, agent: int, rewards: tf.Tensor, next_observations, target_actions) -> tf.Tensor:
         """y = r_i + gamma * Q'_i(x', a'), [P, batch, 1] (no done mask: episodes only truncate)."""
@@ -215,20 +217,43 @@ class Learner(tf.Module):
     def update_agent(self, agent: int, buffer: ReplayBuffer, rng: PopulationRandom):
         """One critic step, one actor step and one soft target update of one agent, on a fresh batch.
 
+        Draws the batch and every uniform the update consumes from `rng`, in the reference's order of
+        consumption (batch indices; the target-action noise of agent 0, 1, ..., N-1; the actor-loss noise),
+        then runs `update_agent_on`.
+
+        Returns:
+            (critic_loss [P], actor_loss [P]) each member's own loss.
+        """
+        batch = self.config.batch_size
+        indices = rng.integers([batch], buffer.size)  # [P, batch]
+        target_noise = [rng.uniform([batch, size]) for size in self.action_sizes]  # per agent j [P, batch, A_j]
+        actor_noise = rng.uniform([batch, self.action_sizes[agent]])  # [P, batch, A_i]
+        return self.update_agent_on(agent, buffer, indices, target_noise, actor_noise)
+
+    def update_agent_on(self, agent: int, buffer: ReplayBuffer, indices: tf.Tensor,
+                        target_noise: Sequence[tf.Tensor], actor_noise: tf.Tensor):
+        """`update_agent` on a given batch with given noise; it draws nothing itself, so a replay of
+        recorded draws (the reference-parity test) can drive it.
+
+        Args:
+            indices: [P, batch] int32 rows of `buffer` (the same rows for every agent's fields).
+            target_noise: per agent j, [P, batch, A_j] uniforms of j's target action a'_j.
+            actor_noise: [P, batch, A_i] uniforms of agent i's resampled action in the actor loss.
+
         Returns:
             (critic_loss [P], actor_loss [P]) each member's own loss.
         """
         config = self.config
-        indices = rng.integers([config.batch_size], buffer.size)  # [P, batch]
         observations, actions, rewards, next_observations = buffer.sample(indices)
         if config.policy_inference:
-            target_actions = self.inferred_target_actions(agent, next_observations, rng)
+            target_logits = self._inferred_target_logits(agent, next_observations)
         elif self.ensemble_size > 1:
-            target_actions = self.ensemble_target_actions(agent, next_observations, buffer.sample_sub_policies(indices),
-                                                          rng)
+            target_logits = self._ensemble_target_logits(agent, next_observations,
+                                                         buffer.sample_sub_policies(indices))
         else:
-            target_actions = self.act(next_observations, rng, target=True)
-        target = self.critic_target(agent, rewards, next_observations, target_actions)
+            target_logits = [network(obs) for network, obs in zip(self.target_actors, next_observations)]
+        target_actions = self._relaxed_actions(target_logits, target_noise)  # per agent j [P, batch, A_j]
+        target = self.critic_target(agent, rewards, next_observations, target_actions)  # [P, batch, 1]
 
         critic = self.critics[agent]
         with tf.GradientTape() as tape:
@@ -237,9 +262,8 @@ class Learner(tf.Module):
         self._apply(self.critic_optimizers[agent], tape.gradient(critic_loss, critic.trainable_variables), critic)
 
         actor = self.actors[agent]
-        noise = rng.uniform([config.batch_size, self.action_sizes[agent]])
         with tf.GradientTape() as tape:
-            actor_member_loss = self.actor_loss(agent, observations, actions, noise)
+            actor_member_loss = self.actor_loss(agent, observations, actions, actor_noise)
             # 1/K: the sum over a seed's K sub-policies is the ensemble objective, their mean (exact for K = 1).
             actor_loss = tf.reduce_sum(actor_member_loss) / self.ensemble_size
         self._apply(self.actor_optimizers[agent], tape.gradient(actor_loss, actor.trainable_variables), actor)
@@ -251,9 +275,13 @@ class Learner(tf.Module):
     def inferred_target_actions(self, agent: int, next_observations, rng: PopulationRandom):
         """Per agent [P, batch, A_j]: agent i's own target actor for itself, its target approximations for the
         others; the same random draws, in the same order, as `act(..., target=True)`."""
+        return self._sample_actions(self._inferred_target_logits(agent, next_observations), rng)
+
+    def _inferred_target_logits(self, agent: int, next_observations):
+        """Per agent j [P, batch, A_j]: the logits `inferred_target_actions` samples from."""
         networks = [self.target_actors[j] if j == agent else self.target_approximations[agent][j]
                     for j in range(len(self.actors))]
-        return self._sample_actions([network(obs) for network, obs in zip(networks, next_observations)], rng)
+        return [network(obs) for network, obs in zip(networks, next_observations)]
 
     def ensemble_target_actions(self, agent: int, next_observations, sub_policies: tf.Tensor,
                                 rng: PopulationRandom):
@@ -263,6 +291,10 @@ class Learner(tf.Module):
         comes from its own member; an opponent's team played the sub-policy stored with each transition
         (sub_policies [P x K, batch, teams] int32), which `chosen_logits` picks row by row.
         """
+        return self._sample_actions(self._ensemble_target_logits(agent, next_observations, sub_policies), rng)
+
+    def _ensemble_target_logits(self, agent: int, next_observations, sub_policies: tf.Tensor):
+        """Per agent j [P x K, batch, A_j]: the logits `ensemble_target_actions` samples from."""
         size, team = self.ensemble_size, self.teams[agent]
         logits = []
         for j, (network, obs) in enumerate(zip(self.target_actors, next_observations)):
@@ -274,7 +306,7 @@ class Learner(tf.Module):
             choice = tf.reshape(sub_policies[..., self.teams[j]], [-1, size * batch])  # [P, K * batch]
             chosen = self.chosen_logits(network, by_seed, choice)  # [P, K * batch, A_j]
             logits.append(tf.reshape(chosen, [-1, batch, chosen.shape[-1]]))  # [P * K, batch, A_j]
-        return self._sample_actions(logits, rng)
+        return logits
 
     def approximation_loss(self, log_probs: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
         """[P] -(mean log-likelihood of j's actions + lambda x mean entropy) under mu_hat_i^j.
