@@ -144,8 +144,7 @@ def load(learner: Learner, snapshot: dict[str, np.ndarray]) -> None:
     for name, value in snapshot.items():
         if name.endswith("_power"):
             # TF1 keeps beta^(t+1) (t steps taken); Keras keeps t and forms beta^(t+1) when it steps.
-            beta = BETA_1 if "beta1" in name else BETA_2
-            steps = round(math.log(float(value)) / math.log(beta)) - 1
+            steps = expected_steps(value, BETA_1 if "beta1" in name else BETA_2)
             beta_power_optimizer(learner, name).iterations.assign(steps)
         else:
             variable = our_variable(learner, name)
