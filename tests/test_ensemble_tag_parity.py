@@ -89,8 +89,8 @@ def forced_touches(monkeypatch):
     """Makes parity's comparers start every episode from an edited world (see _edit_worlds)."""
     original = parity.mpe2_envs
 
-    def edited(scenario, count, first_seed):
-        return _edit_worlds(original(scenario, count, first_seed), seed=first_seed)
+    def edited(scenario, count, first_seed, dynamics="mpe2"):
+        return _edit_worlds(original(scenario, count, first_seed, dynamics), seed=first_seed)
 
     monkeypatch.setattr(parity, "mpe2_envs", edited)
 

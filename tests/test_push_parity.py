@@ -112,7 +112,7 @@ def test_contact_steps_match_mpe2_and_really_push(dtype, tolerance):
     actions = random_actions(port, rng, 20, "soft", _np_dtype(dtype))
     no_contact = dataclasses.replace(port.spec, collide=(False,) * 4)
     batched_actions = [tf.constant(a[None]) for a in actions]
-    _, free_velocities, _ = step_world(no_contact, state.positions, state.velocities, batched_actions)
+    _, free_velocities, _ = step_world(no_contact, state.positions, state.velocities, batched_actions, port.dynamics)
     state, rewards, mpe2_rewards = _step_both(port, state, envs, actions)
     positions, velocities, _ = mpe2_arrays(envs)
     np.testing.assert_allclose(state.positions.numpy()[0], positions, rtol=0, atol=tolerance)

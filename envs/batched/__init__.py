@@ -2,7 +2,7 @@
 
 Every port follows one protocol (see speaker_listener.py for the first one):
 
-    name, agents (mpe2 order), observation_sizes, action_sizes, spec (a physics.WorldSpec)
+    name, agents (mpe2 order), observation_sizes, action_sizes, spec (a physics.WorldSpec), dynamics
     reset(rng, num_envs) -> state        rng: maddpg.population_random.PopulationRandom; state: a NamedTuple
     step(state, actions) -> (state, rewards [P, B, N])      actions: per agent [P, B, A_i] soft vectors
     observe(state) -> per agent [P, B, O_i]
@@ -31,16 +31,24 @@ _PORTS = {
 BATCHED_SCENARIOS = tuple(_PORTS)
 
 
-def make_batched_env(name: str, dtype=None):
+def make_batched_env(name: str, dtype=None, dynamics: str = "mpe2"):
     """The batched port of a paper scenario (see envs.reference.SCENARIOS for the names).
 
+    Args:
+        name: the scenario.
+        dtype: the state's float dtype (default float32).
+        dynamics: "paper" (the 2017 physics and rewards) or "mpe2" (as installed); see envs.batched.physics.
+
     Raises:
-        ValueError: no batched port exists for `name`.
+        ValueError: no batched port exists for `name`, or an unknown dynamics.
     """
+    from envs.batched.physics import check_dynamics
+
+    check_dynamics(dynamics)
     if name not in _PORTS:
         raise ValueError(f"no batched port of scenario {name!r}; ported: {', '.join(BATCHED_SCENARIOS)}")
     import tensorflow as tf
 
     module_name, class_name, kwargs = _PORTS[name]
     module = importlib.import_module(f"envs.batched.{module_name}")
-    return getattr(module, class_name)(dtype=dtype or tf.float32, **kwargs)
+    return getattr(module, class_name)(dtype=dtype or tf.float32, dynamics=dynamics, **kwargs)

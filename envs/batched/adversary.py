@@ -6,11 +6,11 @@ mpe2 sets `collide = False` on every agent and every landmark, so the world step
 
 One landmark, drawn uniformly at reset, is the goal; the good agents observe where it is, the adversary
 does not. Rewards, each step (mpe2 hard-codes the shaped variant: `shaped_reward = True` and
-`shaped_adv_reward = True` in the scenario, so no +5 proximity bonus is ever paid), with Euclidean
-distances (the 2017 environment squared the adversary's):
+`shaped_adv_reward = True` in the scenario, so no +5 proximity bonus is ever paid):
 
-    adversary_0:  -|adversary - goal|
-    agent_i:      -min_j |agent_j - goal| + |adversary - goal|      (the same for every good agent)
+    adversary_0:  -|adversary - goal|       (dynamics "mpe2", mpe2 1.1.1: Euclidean)
+                  -|adversary - goal|^2     (dynamics "paper", the 2017 env: squared)
+    agent_i:      -min_j |agent_j - goal| + |adversary - goal|      (both; the same for every good agent)
 
 mpe2 gives this scenario no local_ratio, so the rewards are the scenario's own, unblended.
 
@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from envs.batched.physics import WorldSpec, mpe2_world_arrays, step_world
+from envs.batched.physics import WorldSpec, check_dynamics, mpe2_world_arrays, step_world
 
 # mpe2's make_world hard-codes these; the parity tests read them back from a live world (via WorldSpec).
 AGENT_SIZE = 0.15
@@ -57,13 +57,15 @@ class AdversaryState(NamedTuple):
 class BatchedAdversary:
     """P populations x B envs of physical deception with `num_good` good agents, stepped as one tensor program."""
 
-    def __init__(self, dtype: tf.DType = tf.float32, num_good: int = 2):
+    def __init__(self, dtype: tf.DType = tf.float32, num_good: int = 2, dynamics: str = "mpe2"):
         """
         Args:
             dtype: float dtype of the state, rewards and observations.
             num_good: N, the number of good agents, which is also the number of landmarks (mpe2's `N`).
+            dynamics: "paper" or "mpe2" (physics, and the adversary's reward: squared or Euclidean).
         """
         self.dtype = dtype
+        self.dynamics = check_dynamics(dynamics)
         self.num_good = num_good
         self.num_agents = num_good + 1
         self.name = f"adversary_n{num_good}"
@@ -106,17 +108,33 @@ class BatchedAdversary:
         Returns:
             (next state, rewards [P, B, N + 1]).
         """
-        positions, velocities, communication = step_world(self.spec, state.positions, state.velocities, actions)
+        positions, velocities, communication = step_world(
+            self.spec, state.positions, state.velocities, actions, self.dynamics
+        )
         next_state = AdversaryState(positions, velocities, communication, state.goal)
         return next_state, self.rewards(next_state)
 
     def rewards(self, state: AdversaryState) -> tf.Tensor:
-        """[P, B, N + 1]: mpe2's shaped, Euclidean rewards (see the module docstring)."""
+        """[P, B, N + 1]: the adversary's reward, then every good agent's (see the module docstring)."""
         distances = self._goal_distances(state)  # [P, B, N + 1]
         adversary_distance = distances[..., ADVERSARY]  # [P, B]
         nearest_good = tf.reduce_min(distances[..., 1:], axis=-1)  # [P, B]
-        good_reward = adversary_distance - nearest_good  # [P, B]
-        return tf.stack([-adversary_distance] + [good_reward] * self.num_good, axis=-1)
+        good_reward = adversary_distance - nearest_good  # [P, B], the same in both dynamics
+        if self.dynamics == "paper":
+            adversary_reward = self._paper_adversary_reward(state)
+        else:
+            adversary_reward = self._mpe2_adversary_reward(adversary_distance)
+        return tf.stack([adversary_reward] + [good_reward] * self.num_good, axis=-1)
+
+    @staticmethod
+    def _mpe2_adversary_reward(adversary_distance: tf.Tensor) -> tf.Tensor:
+        """[P, B]: mpe2 1.1.1, minus the Euclidean adversary-to-goal distance."""
+        return -adversary_distance
+
+    def _paper_adversary_reward(self, state: AdversaryState) -> tf.Tensor:
+        """[P, B]: the 2017 env, minus the SQUARED adversary-to-goal distance."""
+        delta = state.positions[..., ADVERSARY, :] - self._goal_positions(state)  # [P, B, 2]
+        return -(tf.square(delta[..., 0]) + tf.square(delta[..., 1]))
 
     def goal_distance(self, state: AdversaryState) -> tf.Tensor:
         """[P, B] Euclidean distance from the good agent nearest the goal to the goal (the good team's term)."""

@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from envs.batched.physics import WorldSpec, mpe2_world_arrays, step_world
+from envs.batched.physics import WorldSpec, check_dynamics, mpe2_world_arrays, step_world
 
 EVE, BOB, ALICE = 0, 1, 2
 NUM_AGENTS = 3
@@ -74,8 +74,10 @@ class BatchedCrypto:
         dim_c=DIM_C,
     )
 
-    def __init__(self, dtype: tf.DType = tf.float32):
+    def __init__(self, dtype: tf.DType = tf.float32, dynamics: str = "mpe2"):
+        # Every crypto agent is immobile: the dynamics only names which reference env to compare with.
         self.dtype = dtype
+        self.dynamics = check_dynamics(dynamics)
 
     def reset(self, rng, num_envs: int) -> CryptoState:
         """Fresh worlds drawn as mpe2's reset_world draws them (goal, key, then positions), every draw uniform.
@@ -101,7 +103,9 @@ class BatchedCrypto:
         Returns:
             (next state, rewards [P, B, 3]).
         """
-        positions, velocities, communication = step_world(self.spec, state.positions, state.velocities, actions)
+        positions, velocities, communication = step_world(
+            self.spec, state.positions, state.velocities, actions, self.dynamics
+        )
         next_state = CryptoState(positions, velocities, communication, state.goal, state.key)
         return next_state, self.rewards(next_state)
 

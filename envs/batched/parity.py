@@ -1,4 +1,5 @@
-"""Step-for-step comparison of a batched port against mpe2 (used by the parity tests and benchmarks/parity.py).
+"""Step-for-step comparison of a batched port against its reference env (used by the parity tests and
+benchmarks/parity.py). The reference is mpe2 in the port's dynamics (envs.reference.make_reference_env).
 
 Two checks, on the same actions for both sides:
 - free running: mpe2's reset state is copied into the port once, then both run a whole episode;
@@ -25,11 +26,11 @@ from envs.reference import make_reference_env
 EVENT_GAP = 0.1  # below every event reward: a spread collision costs local_ratio (0.25 at N=6), tag touches 10
 
 
-def mpe2_envs(scenario: str, count: int, first_seed: int):
-    """`count` reset mpe2 parallel envs of a scenario, seeds first_seed, first_seed + 1, ..."""
+def mpe2_envs(scenario: str, count: int, first_seed: int, dynamics: str = "mpe2"):
+    """`count` reset reference envs of a scenario in a dynamics, seeds first_seed, first_seed + 1, ..."""
     envs = []
     for i in range(count):
-        env = make_reference_env(scenario)
+        env = make_reference_env(scenario, dynamics=dynamics)
         env.reset(seed=first_seed + i)
         envs.append(env)
     return envs
@@ -122,8 +123,9 @@ def _compare(errors: _Errors, port, state, rewards, envs, mpe2_rewards, with_obs
 
 def free_running(port, scenario: str, num_envs: int, kind: str, first_seed: int = 1000, action_seed: int = 7,
                  steps: int = 25) -> dict:
-    """Copies mpe2's reset state in once, then runs `steps` steps of both; returns the largest differences."""
-    envs = mpe2_envs(scenario, num_envs, first_seed)
+    """Copies the reference's reset state in once, then runs `steps` steps of both (the reference env in the
+    port's dynamics); returns the largest differences."""
+    envs = mpe2_envs(scenario, num_envs, first_seed, port.dynamics)
     np_dtype = np.float64 if port.dtype == tf.float64 else np.float32
     state = port.state_from_mpe2([[env.unwrapped.world for env in envs]])
     errors = _Errors()
@@ -139,8 +141,9 @@ def free_running(port, scenario: str, num_envs: int, kind: str, first_seed: int 
 
 def teacher_forced(port, scenario: str, num_envs: int, first_seed: int = 5000, action_seed: int = 11,
                    steps: int = 25) -> dict:
-    """Copies mpe2's state in before every step (alternating soft and one-hot actions); largest differences."""
-    envs = mpe2_envs(scenario, num_envs, first_seed)
+    """Copies the reference's state in before every step (alternating soft and one-hot actions), the reference
+    env in the port's dynamics; returns the largest differences."""
+    envs = mpe2_envs(scenario, num_envs, first_seed, port.dynamics)
     np_dtype = np.float64 if port.dtype == tf.float64 else np.float32
     rng = np.random.default_rng(action_seed)
     errors = _Errors()

@@ -7,7 +7,16 @@ State tensors carry a population axis P (independent seeds) and an env axis B in
     communication           [P, B, N, C]   (one utterance per agent; zeros for silent agents)
 
 A scenario describes its entities once in a `WorldSpec` (static Python values); `step_world` then applies
-actions, soft contact forces, mpe2's integration order and speed clamps, and the communication update.
+actions, soft contact forces, integration with speed clamps, and the communication update.
+
+Two dynamics (shared/MPE2017.md), the only place either is written down for the ports:
+- "paper": the particle envs of 2017 the paper ran on. A soft movement vector a (no-op, then four
+  directions) becomes the force u = (a[1] - a[2], a[3] - a[4]) * accel, and integration updates the
+  velocity first (damp, add force, clamp speed), then moves with the NEW velocity.
+- "mpe2": mpe2 as installed (since 2023): u = (a[2] - a[1], a[4] - a[3]) * accel, and the position moves
+  with the OLD velocity before the velocity update.
+The two action signs are a relabelling (swap entries 1<->2 and 3<->4); the integration order is not: from
+rest, a full action moves an agent dt^2 * accel in the same step under "paper" and not at all under "mpe2".
 """
 
 from __future__ import annotations
@@ -17,6 +26,19 @@ from typing import Sequence
 
 import numpy as np
 import tensorflow as tf
+
+DYNAMICS = ("paper", "mpe2")
+
+
+def check_dynamics(dynamics: str) -> str:
+    """Returns `dynamics` if it is one of DYNAMICS.
+
+    Raises:
+        ValueError: naming the valid values.
+    """
+    if dynamics not in DYNAMICS:
+        raise ValueError(f"unknown dynamics {dynamics!r}; choose from {', '.join(DYNAMICS)}")
+    return dynamics
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,18 +96,22 @@ class WorldSpec:
         )
 
 
-def movement_force(move_action: tf.Tensor, sensitivity: float) -> tf.Tensor:
-    """mpe2's continuous movement: u = (a[2] - a[1], a[4] - a[3]) * sensitivity.
+def movement_force(move_action: tf.Tensor, sensitivity: float, dynamics: str) -> tf.Tensor:
+    """The force of a continuous movement action.
+
+    paper: u = (a[1] - a[2], a[3] - a[4]) * sensitivity; mpe2: u = (a[2] - a[1], a[4] - a[3]) * sensitivity.
 
     Args:
-        move_action: [..., 5] soft vector (no-op, left, right, down, up).
-        sensitivity: the agent's accel (5.0 where mpe2 leaves it unset).
+        move_action: [..., 5] soft vector (no-op, then the four directions).
+        sensitivity: the agent's accel (5.0 where the scenario leaves it unset).
+        dynamics: "paper" or "mpe2".
 
     Returns:
         [..., 2] force.
     """
-    force_x = move_action[..., 2] - move_action[..., 1]
-    force_y = move_action[..., 4] - move_action[..., 3]
+    positive_x, negative_x, positive_y, negative_y = (1, 2, 3, 4) if dynamics == "paper" else (2, 1, 4, 3)
+    force_x = move_action[..., positive_x] - move_action[..., negative_x]
+    force_y = move_action[..., positive_y] - move_action[..., negative_y]
     return tf.stack([force_x, force_y], axis=-1) * sensitivity
 
 
@@ -122,39 +148,42 @@ def contact_forces(spec: WorldSpec, positions: tf.Tensor) -> tf.Tensor | None:
     return force * movable
 
 
-def integrate(spec: WorldSpec, positions: tf.Tensor, velocities: tf.Tensor, forces: tf.Tensor):
-    """mpe2's integration order: move with the old velocity, then damp, then add force, then clamp speed.
+def integrate(spec: WorldSpec, positions: tf.Tensor, velocities: tf.Tensor, forces: tf.Tensor, dynamics: str):
+    """One step of dt: damp, add force, clamp speed; move with the new velocity (paper) or the old one (mpe2).
 
     Args:
         spec: the world.
         positions, velocities, forces: [P, B, E, 2].
+        dynamics: "paper" or "mpe2".
 
     Returns:
         (positions, velocities) after one step of dt, each [P, B, E, 2]; immovable entities unchanged.
     """
     dtype = positions.dtype
     movable = tf.constant(np.asarray(spec.movable))[:, None]  # [E, 1]
-    new_positions = positions + velocities * spec.dt
     new_velocities = velocities * (1.0 - spec.damping) + (forces / spec.mass) * spec.dt
     if any(m is not None for m in spec.max_speed):
         max_speed = tf.constant([np.inf if m is None else m for m in spec.max_speed], dtype=dtype)[:, None]
         speed = tf.sqrt(tf.square(new_velocities[..., 0:1]) + tf.square(new_velocities[..., 1:2]))  # [P, B, E, 1]
         clamped = new_velocities / tf.where(speed > 0, speed, tf.ones_like(speed)) * max_speed
         new_velocities = tf.where(speed > max_speed, clamped, new_velocities)
+    new_positions = positions + (new_velocities if dynamics == "paper" else velocities) * spec.dt
     return (
         tf.where(movable, new_positions, positions),
         tf.where(movable, new_velocities, velocities),
     )
 
 
-def step_world(spec: WorldSpec, positions: tf.Tensor, velocities: tf.Tensor, actions: Sequence[tf.Tensor]):
-    """One mpe2 world step for a batch of worlds.
+def step_world(spec: WorldSpec, positions: tf.Tensor, velocities: tf.Tensor, actions: Sequence[tf.Tensor],
+               dynamics: str):
+    """One world step for a batch of worlds, in the given dynamics.
 
     Args:
         spec: the world.
         positions, velocities: [P, B, E, 2].
         actions: one soft action vector per agent, [P, B, A_i], laid out as mpe2's continuous mode expects:
             5 movement entries if the agent is movable, then dim_c entries if it is not silent.
+        dynamics: "paper" or "mpe2" (the action sign and the integration order, see the module docstring).
 
     Returns:
         (positions, velocities, communication) with communication [P, B, N, C].
@@ -166,7 +195,7 @@ def step_world(spec: WorldSpec, positions: tf.Tensor, velocities: tf.Tensor, act
     for i, action in enumerate(actions):
         action = tf.cast(action, dtype)
         if spec.movable[i]:
-            agent_forces.append(movement_force(action[..., :5], spec.sensitivity[i]))
+            agent_forces.append(movement_force(action[..., :5], spec.sensitivity[i], dynamics))
             action = action[..., 5:]
         else:
             agent_forces.append(zeros_force)
@@ -176,7 +205,7 @@ def step_world(spec: WorldSpec, positions: tf.Tensor, velocities: tf.Tensor, act
     contact = contact_forces(spec, positions)
     if contact is not None:
         forces = forces + contact
-    positions, velocities = integrate(spec, positions, velocities, forces)
+    positions, velocities = integrate(spec, positions, velocities, forces, dynamics)
     communication = tf.stack(utterances, axis=-2)  # [P, B, N, C]
     return positions, velocities, communication
 

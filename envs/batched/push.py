@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from envs.batched.physics import WorldSpec, mpe2_world_arrays, step_world
+from envs.batched.physics import WorldSpec, check_dynamics, mpe2_world_arrays, step_world
 
 ADVERSARY, AGENT = 0, 1
 NUM_AGENTS = 2
@@ -70,8 +70,9 @@ class BatchedPush:
         dim_c=2,
     )
 
-    def __init__(self, dtype: tf.DType = tf.float32):
+    def __init__(self, dtype: tf.DType = tf.float32, dynamics: str = "mpe2"):
         self.dtype = dtype
+        self.dynamics = check_dynamics(dynamics)
 
     def reset(self, rng, num_envs: int) -> PushState:
         """Fresh worlds drawn as mpe2's reset_world draws them (goal index, agent positions, landmark positions).
@@ -97,7 +98,9 @@ class BatchedPush:
         Returns:
             (next state, rewards [P, B, 2]).
         """
-        positions, velocities, communication = step_world(self.spec, state.positions, state.velocities, actions)
+        positions, velocities, communication = step_world(
+            self.spec, state.positions, state.velocities, actions, self.dynamics
+        )
         next_state = PushState(positions, velocities, communication, state.goal)
         return next_state, self.rewards(next_state)
 

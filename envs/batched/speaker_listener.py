@@ -1,8 +1,8 @@
 """Batched TensorFlow port of mpe2's simple_speaker_listener_v4 (the paper's cooperative communication).
 
 Entities in mpe2 order: speaker_0 (immobile, speaks 3), listener_0 (moves, silent), landmark 0..2.
-Neither agents nor landmarks collide. Every agent receives -|listener - goal landmark|^2 each step
-(mpe2 no longer sums this over the two agents, as the 2017 environment did).
+Neither agents nor landmarks collide. Every agent receives -|listener - goal landmark|^2 each step, in
+both dynamics (the 2017 env did not sum it over the two agents either; only the 2018-07 original does).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import tensorflow as tf
 
-from envs.batched.physics import WorldSpec, mpe2_world_arrays, step_world
+from envs.batched.physics import WorldSpec, check_dynamics, mpe2_world_arrays, step_world
 
 # mpe2 hard-codes these in reset_world; the parity tests read them back from a live world.
 LANDMARK_COLORS = ((0.65, 0.15, 0.15), (0.15, 0.65, 0.15), (0.15, 0.15, 0.65))
@@ -51,8 +51,9 @@ class BatchedSpeakerListener:
         dim_c=3,
     )
 
-    def __init__(self, dtype: tf.DType = tf.float32):
+    def __init__(self, dtype: tf.DType = tf.float32, dynamics: str = "mpe2"):
         self.dtype = dtype
+        self.dynamics = check_dynamics(dynamics)
 
     def reset(self, rng, num_envs: int) -> SpeakerListenerState:
         """Fresh worlds drawn as mpe2's reset_world draws them (goal landmark, then agent, then landmark positions).
@@ -77,7 +78,9 @@ class BatchedSpeakerListener:
         Returns:
             (next state, rewards [P, B, 2]).
         """
-        positions, velocities, communication = step_world(self.spec, state.positions, state.velocities, actions)
+        positions, velocities, communication = step_world(
+            self.spec, state.positions, state.velocities, actions, self.dynamics
+        )
         next_state = SpeakerListenerState(positions, velocities, communication, state.goal)
         return next_state, self.rewards(next_state)
 

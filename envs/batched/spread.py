@@ -4,14 +4,15 @@ Entities in mpe2 order: agent_0..N-1 (move, silent, radius 0.15, collide with ea
 landmark 0..N-1 (immovable, radius 0.05, never collide). mpe2 still gives the world a 2-wide
 communication channel, so every observation carries each other agent's (always zero) utterance.
 
-Reward of agent i after a step (mpe2's SimpleEnv blends the scenario's global and per-agent reward
-with `local_ratio`; the scenario alone never does):
-
-    r_i = (1 - local_ratio) * G + local_ratio * L_i
+Reward of agent i after a step, with
     G   = -sum over landmarks of the distance from the landmark to its nearest agent
-    L_i = -(number of other agents j != i whose centre is closer than r_i + r_j = 0.3)
+    c_i = number of other agents j != i whose centre is closer than r_i + r_j = 0.3:
 
-local_ratio defaults to envs.reference.SPREAD_LOCAL_RATIO[N] = 2 / (N + 2) (see the comment there).
+- dynamics "mpe2" (mpe2's SimpleEnv blends the scenario's global and per-agent reward with `local_ratio`):
+      r_i = (1 - local_ratio) * G - local_ratio * c_i,
+  local_ratio defaulting to envs.reference.SPREAD_LOCAL_RATIO[N] = 2 / (N + 2) (see the comment there);
+- dynamics "paper" (the 2017 env: no blend, and agent i's contact test also matched i itself):
+      r_i = G - (1 + c_i).
 
 Reset draws every agent position, then every landmark position, uniform in [-1, 1]^2, in mpe2's order;
 velocities and utterances start at zero. Nothing in reset needed approximating.
@@ -25,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from envs.batched.physics import WorldSpec, mpe2_world_arrays, step_world
+from envs.batched.physics import WorldSpec, check_dynamics, mpe2_world_arrays, step_world
 from envs.reference import SPREAD_LOCAL_RATIO
 
 # mpe2 hard-codes these in make_world / reset_world; the parity tests read them back from a live world.
@@ -51,16 +52,19 @@ class SpreadState(NamedTuple):
 class BatchedSpread:
     """P populations x B envs of cooperative navigation with N agents, stepped as one tensor program."""
 
-    def __init__(self, dtype: tf.DType = tf.float32, num_agents: int = 3, local_ratio: float | None = None):
+    def __init__(self, dtype: tf.DType = tf.float32, num_agents: int = 3, local_ratio: float | None = None,
+                 dynamics: str = "mpe2"):
         """Builds the port for N agents and N landmarks.
 
         Args:
             dtype: float dtype of the state.
             num_agents: N (agents and landmarks).
-            local_ratio: mpe2's blend weight of the per-agent collision reward; None takes the paper
-                suite's choice, envs.reference.SPREAD_LOCAL_RATIO[N].
+            local_ratio: mpe2's blend weight of the per-agent collision reward; None takes the suite's
+                choice, envs.reference.SPREAD_LOCAL_RATIO[N]. Unused in the paper dynamics (no blend).
+            dynamics: "paper" or "mpe2" (physics, and which reward; see the module docstring).
         """
         self.dtype = dtype
+        self.dynamics = check_dynamics(dynamics)
         self.num_agents = n = int(num_agents)
         self.local_ratio = float(SPREAD_LOCAL_RATIO[n] if local_ratio is None else local_ratio)
         # mpe2 multiplies by (1 - local_ratio) as a Python float; computing it the same way keeps float64 exact.
@@ -104,15 +108,28 @@ class BatchedSpread:
         Returns:
             (next state, rewards [P, B, N]).
         """
-        positions, velocities, communication = step_world(self.spec, state.positions, state.velocities, actions)
+        positions, velocities, communication = step_world(
+            self.spec, state.positions, state.velocities, actions, self.dynamics
+        )
         next_state = SpreadState(positions, velocities, communication)
         return next_state, self.rewards(next_state)
 
     def rewards(self, state: SpreadState) -> tf.Tensor:
-        """[P, B, N]: (1 - local_ratio) * global coverage reward + local_ratio * own collision penalty."""
+        """[P, B, N]: each agent's reward in this port's dynamics (see the module docstring)."""
+        if self.dynamics == "paper":
+            return self._paper_rewards(state)
+        return self._mpe2_rewards(state)
+
+    def _mpe2_rewards(self, state: SpreadState) -> tf.Tensor:
+        """[P, B, N]: (1 - local_ratio) * G + local_ratio * L_i (mpe2's blend)."""
         global_reward = -self.landmark_coverage(state)[..., None]  # [P, B, 1]
         local_reward = -self.collision_counts(state)  # [P, B, N]
         return global_reward * self.global_ratio + local_reward * self.local_ratio
+
+    def _paper_rewards(self, state: SpreadState) -> tf.Tensor:
+        """[P, B, N]: G - (1 + other agents touching i), unblended; the 2017 env counted i against itself."""
+        global_reward = -self.landmark_coverage(state)[..., None]  # [P, B, 1]
+        return global_reward - (self.collision_counts(state) + 1.0)
 
     def landmark_coverage(self, state: SpreadState) -> tf.Tensor:
         """[P, B]: sum over landmarks of the distance to the nearest agent (mpe2's min_dists, minus G)."""

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import tensorflow as tf
 
-from envs.batched.physics import WorldSpec, mpe2_world_arrays, step_world
+from envs.batched.physics import WorldSpec, check_dynamics, mpe2_world_arrays, step_world
 
 # Defaults of BatchedTag's constructor: the paper's PP1/PP2 (N = L = 3) with mpe2's prey accel. One prey always.
 NUM_PREDATORS, NUM_PREY, NUM_OBSTACLES = 3, 1, 3
@@ -118,10 +118,12 @@ class BatchedTag:
         num_predators: int = NUM_PREDATORS,
         num_obstacles: int = NUM_OBSTACLES,
         prey_accel: float = PREY_ACCEL,
+        dynamics: str = "mpe2",
     ):
         if num_predators < 1 or num_obstacles < 0:
             raise ValueError(f"need num_predators >= 1 and num_obstacles >= 0, got {num_predators}, {num_obstacles}")
         self.dtype = dtype
+        self.dynamics = check_dynamics(dynamics)
         self.prey_max_speed = float(prey_max_speed)
         self.prey_accel = float(prey_accel)
         self.num_predators = int(num_predators)
@@ -176,7 +178,9 @@ class BatchedTag:
         Returns:
             (next state, rewards [P, B, K + 1]).
         """
-        positions, velocities, communication = step_world(self.spec, state.positions, state.velocities, actions)
+        positions, velocities, communication = step_world(
+            self.spec, state.positions, state.velocities, actions, self.dynamics
+        )
         next_state = TagState(positions, velocities, communication)
         return next_state, self.rewards(next_state)
 
