@@ -11,6 +11,9 @@ import json
 from typing import Any
 
 CRITIC_KINDS = ("maddpg", "ddpg")
+DYNAMICS = ("paper", "mpe2")  # see envs.batched.physics
+# Runs written before the dynamics field existed all trained and evaluated on mpe2 as installed.
+LEGACY_DYNAMICS = "mpe2"
 SUB_POLICY_SEED_STRIDE = 2**40  # sub-policy k of seed s draws from seed s + k * stride
 
 
@@ -24,6 +27,8 @@ class TrainConfig:
 
     experiment: str = _field("cooperative_communication", "ours", "results/<experiment>/ folder name")
     scenario: str = _field("speaker_listener", "paper", "batched scenario to train on")
+    dynamics: str = _field("paper", "paper", "particle physics and rewards: paper (the 2017 envs the paper ran on: "
+                           "velocity before position, 2017 action sign and rewards) or mpe2 (mpe2 as installed)")
     algorithm: str = _field("maddpg", "ours", "label of the pairing, e.g. maddpg, ddpg, maddpg_vs_ddpg")
     critic_kinds: tuple = _field(("maddpg", "maddpg"), "paper", "per agent: maddpg (all obs+actions) or ddpg (own)")
     seeds: tuple = _field(tuple(range(10)), "paper", "one population member per seed (10 for CC)")
@@ -77,6 +82,8 @@ class TrainConfig:
             problems.append(f"seeds must lie in [0, 2**40), got {self.seeds}")
         if len(set(self.seeds)) != len(self.seeds):
             problems.append(f"seeds must be distinct, got {self.seeds}")
+        if self.dynamics not in DYNAMICS:
+            problems.append(f"unknown dynamics {self.dynamics!r}; choose from {', '.join(DYNAMICS)}")
         unknown = [k for k in self.critic_kinds if k not in CRITIC_KINDS]
         if unknown:
             problems.append(f"unknown critic kind {unknown[0]!r}; choose from {', '.join(CRITIC_KINDS)}")
@@ -117,8 +124,9 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "TrainConfig":
-        """Inverse of to_json."""
+        """Inverse of to_json (a config written before the dynamics field existed reads as mpe2)."""
         kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        kwargs.setdefault("dynamics", LEGACY_DYNAMICS)
         return cls(**kwargs)
 
     def differences(self, other: "TrainConfig") -> list[str]:

@@ -1,10 +1,10 @@
-"""Recompute a run's paper metrics from its checkpoint on mpe2, and optionally watch it as a GIF.
+"""Recompute a run's paper metrics from its checkpoint on its reference env, and optionally watch it as a GIF.
 
     python -m maddpg.evaluate results/cooperative_communication/maddpg_s0-9_ep25000
     python -m maddpg.evaluate RUN_DIR --episodes=100 --render=run.gif --render_episodes=3 --render_seed=0
 
 Reads RUN_DIR/config.json, restores the actors of the latest checkpoint (RUN_DIR/checkpoints), evaluates
-every seed for --episodes mpe2 episodes (default: the run's eval_episodes) and prints each seed's metrics
+every seed for --episodes episodes of the reference env of the run's dynamics (default: the run's eval_episodes) and prints each seed's metrics
 and their mean [95% bootstrap CI], beside the run's own evaluation.csv when it has one. Nothing in RUN_DIR
 is written. --render writes a GIF of a few episodes of one seed, drawn by mpe2's rgb_array renderer
 offscreen (no display needed), GIF_SIZE x GIF_SIZE pixels (see maddpg/animation.py).
@@ -28,6 +28,9 @@ flags.DEFINE_integer("render_episodes", 3, "episodes in the GIF")
 flags.DEFINE_integer("render_seed", None, "which of the run's seeds plays in the GIF (default: its first)")
 flags.DEFINE_float("fps", 10.0, "GIF frames per second")
 flags.DEFINE_boolean("evaluate", True, "recompute the metrics (--noevaluate with --render only renders)")
+flags.DEFINE_enum("dynamics", None, ["paper", "mpe2"],
+                  "the dynamics you expect the run to have (default: the run's own, from its config.json); a run "
+                  "is always evaluated in the dynamics it was trained in, so another value is refused")
 
 
 def _print_metrics(config, values: dict, run_dir: Path) -> None:
@@ -68,22 +71,26 @@ def main(argv) -> int:
     if options.render and not options.render.lower().endswith(".gif"):
         raise UsageError(f"--render writes a GIF; give a file name ending in .gif, got {options.render}")
     config, weights = load_actor_weights(run_dir)
+    if options.dynamics is not None and options.dynamics != config.dynamics:
+        raise UsageError(f"{run_dir} was trained in dynamics {config.dynamics!r}, not {options.dynamics!r}; its actors "
+                         f"are evaluated only in their own dynamics (drop --dynamics or pass --dynamics={config.dynamics})")
     render_seed = config.seeds[0] if options.render_seed is None else options.render_seed
     if render_seed not in config.seeds:
         raise UsageError(f"--render_seed {render_seed} is not one of the run's seeds {list(config.seeds)}")
     if options.evaluate:
         episodes = options.episodes or config.eval_episodes
-        print(f"evaluating {run_dir} ({config.scenario}, {config.algorithm}): {episodes} mpe2 episodes per seed",
-              flush=True)
+        print(f"evaluating {run_dir} ({config.scenario}, {config.algorithm}, {config.dynamics} dynamics): "
+              f"{episodes} reference-env episodes per seed", flush=True)
         values = evaluation.evaluate_population(config.scenario, weights, config.seeds, episodes,
                                                 config.gumbel_temperature, options.workers or None,
-                                                config.ensemble_size)
+                                                config.ensemble_size, config.dynamics)
         _print_metrics(config, values, run_dir)
     if options.render:
         member = config.seeds.index(render_seed)
         frames = evaluation.render_member(config.scenario,
                                           evaluation.member_policies(weights, member, config.ensemble_size),
-                                          render_seed, options.render_episodes, config.gumbel_temperature)
+                                          render_seed, options.render_episodes, config.gumbel_temperature,
+                                          config.dynamics)
         count = write_gif(frames, Path(options.render), fps=options.fps)
         print(f"wrote {options.render}: {count} frames of {GIF_SIZE}x{GIF_SIZE} px, seed {render_seed}, "
               f"{options.render_episodes} episodes")

@@ -1,4 +1,4 @@
-"""Evaluation of trained actors on the reference mpe2 environment, with the paper's table metrics.
+"""Evaluation of trained actors on the reference env of their dynamics, with the paper's table metrics.
 
 TensorFlow-free on purpose: the actors run as numpy MLPs (25-40 us a call against 1-10 ms for a Keras call
 per step), and the module can run in worker processes without loading TensorFlow. Actions are sampled
@@ -72,8 +72,8 @@ def sample_soft_action(logits: np.ndarray, rng: np.random.Generator, temperature
 
 
 def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episodes: int,
-                    temperature: float = 1.0) -> dict[str, float]:
-    """Runs `episodes` mpe2 episodes with one member's actors and returns its table metrics.
+                    temperature: float = 1.0, dynamics: str = "mpe2") -> dict[str, float]:
+    """Runs `episodes` reference-env episodes with one member's actors and returns its table metrics.
 
     Args:
         scenario: a key of envs.reference.SCENARIOS with metrics in maddpg.metrics.
@@ -81,12 +81,14 @@ def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episo
             Networks (each episode, each team draws one sub-policy uniformly for all its agents).
         seed: the member's seed (drives env resets and action sampling, apart from training's stream).
         episodes: how many episodes.
+        dynamics: the reference env's dynamics, "paper" or "mpe2" (always the dynamics the actors were
+            trained in: the two read movement actions with opposite signs).
     """
     from envs.reference import SCENARIOS, make_reference_env
     from maddpg.metrics import scenario_metrics
 
     metrics = scenario_metrics(scenario)
-    env = make_reference_env(scenario)
+    env = make_reference_env(scenario, dynamics=dynamics)
     world = env.unwrapped.world
     teams = SCENARIOS[scenario].teams
     team_returns = {team: [] for team in teams}
@@ -158,17 +160,18 @@ def _evaluate_member_args(args):
 
 def evaluate_population(scenario: str, population_weights, seeds: Sequence[int], episodes: int,
                         temperature: float = 1.0, workers: int | None = None,
-                        ensemble_size: int = 1) -> dict[int, dict[str, float]]:
+                        ensemble_size: int = 1, dynamics: str = "mpe2") -> dict[int, dict[str, float]]:
     """Evaluates every seed, in parallel worker processes (spawned: they never load TensorFlow).
 
     Args:
         population_weights: per agent [(kernel [P x K, in, out], bias [P x K, out]), ...].
         ensemble_size: K sub-policies per seed (each team draws one per episode).
+        dynamics: the dynamics of the reference env (the run's own).
 
     Returns:
         {seed: {metric: value}}.
     """
-    jobs = [(scenario, member_policies(population_weights, p, ensemble_size), seed, episodes, temperature)
+    jobs = [(scenario, member_policies(population_weights, p, ensemble_size), seed, episodes, temperature, dynamics)
             for p, seed in enumerate(seeds)]
     return dict(zip(seeds, evaluate_jobs(jobs, workers)))
 
@@ -177,7 +180,8 @@ def evaluate_jobs(jobs: Sequence[tuple], workers: int | None = None) -> list[dic
     """evaluate_member(*job) for each job, in spawned worker processes when there are several workers.
 
     Args:
-        jobs: (scenario, policies, seed, episodes, temperature) tuples.
+        jobs: (scenario, policies, seed, episodes, temperature, dynamics) tuples; each worker builds its own
+            reference env of that dynamics through envs.reference (nothing is patched process-wide).
         workers: processes (None: one per CPU core).
 
     Returns:
@@ -191,15 +195,16 @@ def evaluate_jobs(jobs: Sequence[tuple], workers: int | None = None) -> list[dic
 
 
 def render_member(scenario: str, networks: Sequence[Network], seed: int, episodes: int,
-                  temperature: float = 1.0) -> list[np.ndarray]:
-    """Frames of `episodes` mpe2 episodes played by one member's actors (the first frame after each reset).
+                  temperature: float = 1.0, dynamics: str = "mpe2") -> list[np.ndarray]:
+    """Frames of `episodes` reference-env episodes played by one member's actors (the first frame after each
+    reset), in the given dynamics.
 
     Returns:
         [H, W, 3] uint8 frames from mpe2's rgb_array renderer (700 x 700), episode after episode.
     """
     from envs.reference import make_reference_env
 
-    env = make_reference_env(scenario, render_mode="rgb_array")
+    env = make_reference_env(scenario, dynamics=dynamics, render_mode="rgb_array")
     frames = []
     for _ in play_episodes(env, networks, seed, episodes, temperature,
                            on_reset=lambda world: frames.append(env.render()),

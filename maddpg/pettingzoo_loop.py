@@ -382,15 +382,31 @@ SMOKE_OVERRIDES = dict(episodes=10, hidden_units=16, batch_size=32, warmup_trans
                        log_every_episodes=5, checkpoint_every_episodes=5)
 
 
-def env_factory(module_name: str, continuous: bool) -> Callable[[], object]:
-    """make_env for `<module>.parallel_env(max_cycles=25, continuous_actions=...)`; ValueError if unusable."""
+def env_factory(module_name: str, continuous: bool, dynamics: str = "mpe2") -> Callable[[], object]:
+    """make_env for `<module>.parallel_env(max_cycles=25, continuous_actions=...)`; ValueError if unusable.
+
+    dynamics "paper" (mpe2 modules with continuous actions only) applies envs.reference.use_paper_dynamics
+    to every env the factory builds.
+    """
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
         raise ValueError(f"cannot import env module {module_name!r}: {error}") from None
     if not callable(getattr(module, "parallel_env", None)):
         raise ValueError(f"module {module_name!r} has no parallel_env() (expected a PettingZoo env module)")
-    return lambda: module.parallel_env(max_cycles=25, continuous_actions=continuous)
+    if dynamics == "mpe2":
+        return lambda: module.parallel_env(max_cycles=25, continuous_actions=continuous)
+    if not module_name.startswith("mpe2.") or not continuous:
+        raise ValueError(f"--dynamics=paper applies to mpe2 env modules with continuous actions only, not "
+                         f"{module_name!r}{'' if continuous else ' with --nocontinuous'}; use --dynamics=mpe2")
+    from envs.reference import use_paper_dynamics
+
+    def make_paper_env():
+        env = module.parallel_env(max_cycles=25, continuous_actions=True)
+        use_paper_dynamics(env, module_name.split(".", 1)[1])
+        return env
+
+    return make_paper_env
 
 
 def build_config(options, num_agents: int) -> TrainConfig:
@@ -401,9 +417,9 @@ def build_config(options, num_agents: int) -> TrainConfig:
                   checkpoint_every_episodes=options.log_every)
     if options.smoke:
         fields.update(SMOKE_OVERRIDES)
-    return TrainConfig(experiment="pettingzoo", scenario=options.env, algorithm=options.algorithm,
-                       critic_kinds=(options.algorithm,) * num_agents, seeds=(options.seed,), num_envs=1,
-                       jit_compile=False, **fields)
+    return TrainConfig(experiment="pettingzoo", scenario=options.env, dynamics=options.dynamics,
+                       algorithm=options.algorithm, critic_kinds=(options.algorithm,) * num_agents,
+                       seeds=(options.seed,), num_envs=1, jit_compile=False, **fields)
 
 
 def _define_flags(flags) -> None:
@@ -411,6 +427,9 @@ def _define_flags(flags) -> None:
     flags.DEFINE_integer("episodes", 2000, "training episodes (the default warm-up, 25600 transitions, is 1024)")
     flags.DEFINE_integer("seed", 0, "seed of networks, action noise and env resets")
     flags.DEFINE_boolean("continuous", True, "continuous_actions=True (Box soft actions) or Discrete")
+    flags.DEFINE_enum("dynamics", "mpe2", ["paper", "mpe2"],
+                      "mpe2: the env as installed; paper: for mpe2 modules with continuous actions, the 2017 "
+                      "physics and rewards the paper ran on (envs.reference.use_paper_dynamics)")
     flags.DEFINE_enum("algorithm", "maddpg", list(CRITIC_KINDS), "critic of every agent")
     flags.DEFINE_integer("log_every", 100, "print the mean episode reward every this many episodes")
     flags.DEFINE_boolean("smoke", False, "a tiny run of the same code path, in seconds")
@@ -429,7 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     options = flags.FLAGS
     try:
-        make_env = env_factory(options.env, options.continuous)
+        make_env = env_factory(options.env, options.continuous, options.dynamics)
         config = build_config(options, len(make_env().possible_agents))
         print(f"{options.env}: {options.algorithm}, seed {options.seed}, {config.episodes} episodes", flush=True)
         train_parallel_env(make_env, config, progress=options.progress)

@@ -32,7 +32,7 @@ def load_actor_weights(run_dir: Path):
     latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
     if latest is None:
         raise UsageError(f"{run_dir} has no checkpoint in {CHECKPOINT_DIR}/ (was it trained here?)")
-    env = make_batched_env(config.scenario)
+    env = make_batched_env(config.scenario, dynamics=config.dynamics)
     check_env_signature(run_dir, env)
     holder = tf.Module()  # the checkpoint's `trainer`, with only the learner (no replay buffer to allocate)
     holder.learner = Learner(config, env.observation_sizes, env.action_sizes)

@@ -1,7 +1,9 @@
 """The on-disk layout of one run: results/<experiment>/<run_id>/{config.json, meta.json, metrics.csv, ...}.
 
 metrics.csv (training, appended as it goes) and evaluation.csv (reference-env evaluation) share one schema,
-one row per value: experiment, scenario, algorithm, role, seed, episode, env_step, metric, value.
+one row per value: experiment, scenario, algorithm, dynamics, role, seed, episode, env_step, metric, value.
+Files written before the dynamics column existed lack it (their runs are all mpe2, config.LEGACY_DYNAMICS);
+appending to such a file keeps its own columns.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Iterable, Mapping
 
 from maddpg.config import TrainConfig
 
-COLUMNS = ("experiment", "scenario", "algorithm", "role", "seed", "episode", "env_step", "metric", "value")
+COLUMNS = ("experiment", "scenario", "algorithm", "dynamics", "role", "seed", "episode", "env_step", "metric", "value")
 CONFIG_FILE, META_FILE, METRICS_FILE, EVALUATION_FILE = "config.json", "meta.json", "metrics.csv", "evaluation.csv"
 CHECKPOINT_DIR, TENSORBOARD_DIR = "checkpoints", "tensorboard"
 
@@ -43,6 +45,11 @@ def prepare_run_dir(run_dir: Path, config: TrainConfig) -> bool:
             existing = TrainConfig.from_json(json.loads(config_path.read_text()))
         except (TypeError, ValueError) as error:
             raise UsageError(f"{config_path} is not a config this version can read ({error}); use another --run_id")
+        if existing.dynamics != config.dynamics:
+            raise UsageError(
+                f"{run_dir} was made with dynamics {existing.dynamics!r}, not {config.dynamics!r}; pass "
+                f"--dynamics={existing.dynamics} to use it, or another --run_id"
+            )
         differences = existing.differences(config)
         if differences:
             raise UsageError(
@@ -121,17 +128,21 @@ class MetricsWriter:
         if not path.exists():
             with path.open("w", newline="") as handle:
                 csv.writer(handle).writerow(COLUMNS)
+        with path.open(newline="") as handle:
+            self.columns = tuple(next(csv.reader(handle), COLUMNS))  # an older file keeps its own schema
 
     def write(self, rows: Iterable[Mapping]) -> None:
-        """Each row: role, seed, episode, metric, value (experiment, scenario, algorithm, env_step are filled in)."""
+        """Each row: role, seed, episode, metric, value (experiment, scenario, algorithm, dynamics, env_step are
+        filled in)."""
         config = self.config
         with self.path.open("a", newline="") as handle:
             writer = csv.writer(handle)
             for row in rows:
-                writer.writerow([
-                    config.experiment, config.scenario, config.algorithm, row["role"], row["seed"],
-                    row["episode"], row["episode"] * config.episode_length, row["metric"], repr(float(row["value"])),
-                ])
+                full = {"experiment": config.experiment, "scenario": config.scenario, "algorithm": config.algorithm,
+                        "dynamics": config.dynamics, "role": row["role"], "seed": row["seed"],
+                        "episode": row["episode"], "env_step": row["episode"] * config.episode_length,
+                        "metric": row["metric"], "value": repr(float(row["value"]))}
+                writer.writerow([full[column] for column in self.columns])
 
     def truncate_after(self, episode: int) -> None:
         """Drops rows logged after `episode` (written after the checkpoint a resume starts from)."""

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from envs.batched import make_batched_env
 from maddpg import results
-from maddpg.config import TrainConfig
+from maddpg.config import LEGACY_DYNAMICS, TrainConfig
 from maddpg.training import Trainer
 
 
@@ -81,14 +81,15 @@ def _check_finite(outputs: dict, config: TrainConfig, agents, episode: int, chec
 
 
 def build_trainer(config: TrainConfig) -> Trainer:
-    """The trainer for a config, on the config's batched scenario."""
-    return Trainer(config, make_batched_env(config.scenario))
+    """The trainer for a config, on the config's batched scenario in the config's dynamics."""
+    return Trainer(config, make_batched_env(config.scenario, dynamics=config.dynamics))
 
 
 def env_signature(env) -> dict:
-    """What a checkpoint's networks depend on: the agents and their observation and action sizes."""
+    """What a checkpoint's networks depend on: the agents, their observation and action sizes, and the
+    dynamics they were trained in (the action sign differs between the two)."""
     return {"agents": list(env.agents), "observation_sizes": list(env.observation_sizes),
-            "action_sizes": list(env.action_sizes)}
+            "action_sizes": list(env.action_sizes), "dynamics": env.dynamics}
 
 
 def check_env_signature(run_dir: Path, env) -> None:
@@ -99,7 +100,10 @@ def check_env_signature(run_dir: Path, env) -> None:
     """
     recorded = results.read_meta(run_dir).get("env")
     current = env_signature(env)
-    if recorded is None or recorded == current:
+    if recorded is None:
+        return
+    recorded = {"dynamics": LEGACY_DYNAMICS, **recorded}  # signatures written before dynamics existed
+    if recorded == current:
         return
     different = [key for key in current if recorded.get(key) != current[key]]
     details = "; ".join(f"{key}: checkpoint {recorded.get(key)} vs scenario {current[key]}" for key in different)
@@ -126,7 +130,7 @@ def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_aft
     results.prepare_run_dir(run_dir, config)
     trainer = build_trainer(config)
     check_env_signature(run_dir, trainer.env)
-    results.update_meta(run_dir, env=env_signature(trainer.env))
+    results.update_meta(run_dir, env=env_signature(trainer.env), dynamics=config.dynamics)
     checkpoint = tf.train.Checkpoint(trainer=trainer)
     manager = tf.train.CheckpointManager(checkpoint, run_dir / results.CHECKPOINT_DIR, max_to_keep=1)
     if manager.latest_checkpoint:

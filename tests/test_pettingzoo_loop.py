@@ -167,7 +167,7 @@ def test_cli_bad_env_is_one_line_and_exit_2():
 def test_cli_impossible_values_are_value_errors(field, value, message):
     # In process: main() turns these ValueErrors into the same one-line exit 2 as the bad env above.
     options = SimpleNamespace(env="mpe2.simple_reference_v3", algorithm="maddpg", seed=0, episodes=10,
-                              log_every=5, smoke=False)
+                              log_every=5, smoke=False, dynamics="mpe2")
     setattr(options, field, value)
     with pytest.raises(ValueError, match=message):
         build_config(options, num_agents=2)

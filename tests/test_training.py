@@ -99,7 +99,8 @@ def test_resume_of_a_checkpoint_made_for_other_observation_sizes_is_refused(make
     train(config, tmp_path / "run", progress=False)
     meta_path = tmp_path / "run" / "meta.json"
     meta = json.loads(meta_path.read_text())
-    assert meta["env"] == {"agents": ["speaker_0", "listener_0"], "observation_sizes": [3, 11], "action_sizes": [3, 5]}
+    assert meta["env"] == {"agents": ["speaker_0", "listener_0"], "observation_sizes": [3, 11], "action_sizes": [3, 5],
+                           "dynamics": "paper"}
     meta["env"]["observation_sizes"] = [3, 12]
     meta_path.write_text(json.dumps(meta))
     before = {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
