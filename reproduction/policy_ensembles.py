@@ -65,7 +65,7 @@ def cross_play(options, plans) -> list[Path]:
         loaded = {kind: load_actor_weights(run_dir) for kind, (_, run_dir) in runs.items()}
         spec = SCENARIOS[ensemble_config.scenario]
         print(f"[policy_ensembles] {variant}: cross-play, 4 combinations x {len(ensemble_config.seeds)} seeds x "
-              f"{ensemble_config.eval_episodes} mpe2 episodes", flush=True)
+              f"{ensemble_config.eval_episodes} episodes ({ensemble_config.dynamics} dynamics)", flush=True)
         jobs, keys = [], []
         for agents_kind in POLICY_KINDS:
             for adversaries_kind in POLICY_KINDS:
@@ -76,7 +76,7 @@ def cross_play(options, plans) -> list[Path]:
                         config, weights = loaded[kind]
                         policies.append(member_policies(weights, p, config.ensemble_size)[i])
                     jobs.append((ensemble_config.scenario, policies, seed, ensemble_config.eval_episodes,
-                                 ensemble_config.gumbel_temperature))
+                                 ensemble_config.gumbel_temperature, ensemble_config.dynamics))
                     keys.append((f"{agents_kind}_v_{adversaries_kind}", seed))
         workers = options.eval_workers or (1 if options.smoke else None)
         values = evaluate_jobs(jobs, workers)

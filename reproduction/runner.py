@@ -18,7 +18,7 @@ from absl import app, flags
 
 from maddpg import results
 from maddpg.cli import parse_flags
-from maddpg.config import TrainConfig
+from maddpg.config import DYNAMICS, TrainConfig
 from maddpg.results import UsageError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -99,10 +99,14 @@ def define_flags(experiment: Experiment) -> None:
     flags.DEFINE_integer("episodes", experiment.default_episodes, "training episodes per seed")
     flags.DEFINE_integer("num_envs", experiment.default_num_envs,
                          "parallel envs per seed (100 = one update per env step, as the paper)")
-    flags.DEFINE_integer("eval_episodes", 1000, "evaluation episodes per seed on mpe2")
+    flags.DEFINE_integer("eval_episodes", 1000, "evaluation episodes per seed on the reference env")
+    flags.DEFINE_enum("dynamics", "paper", list(DYNAMICS),
+                      "particle physics and rewards of training and evaluation: paper (the 2017 envs the paper ran "
+                      "on) or mpe2 (mpe2 as installed); run folders are named <dynamics>_...")
     flags.DEFINE_boolean("smoke", False, "tiny run of the same code path, in seconds (written under smoke_* names)")
     flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "where results/<experiment>/<run_id>/ go")
-    flags.DEFINE_string("run_id", None, "run folder name (default: [<variant>_]<pairing>_s<first>-<last>_ep<episodes>); "
+    flags.DEFINE_string("run_id", None, "run folder name (default: "
+                        "<dynamics>_[<variant>_]<pairing>_s<first>-<last>_ep<episodes>); "
                         "with several variants or pairings, <variant>_<pairing>_ is prefixed")
     flags.DEFINE_boolean("jit_compile", True, "compile each training iteration with XLA (about 2x faster here)")
     flags.DEFINE_boolean("eager", False, "run the training step eagerly, for debugging (slow)")
@@ -124,8 +128,8 @@ def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfi
     if options.first_seed < 0:
         raise UsageError(f"--first_seed must be >= 0, got {options.first_seed}")
     seeds = tuple(range(options.first_seed, options.first_seed + options.seeds))
-    fields = dict(experiment.train_fields, episodes=options.episodes, num_envs=options.num_envs,
-                  eval_episodes=options.eval_episodes, jit_compile=options.jit_compile,
+    fields = dict(experiment.train_fields, dynamics=options.dynamics, episodes=options.episodes,
+                  num_envs=options.num_envs, eval_episodes=options.eval_episodes, jit_compile=options.jit_compile,
                   hidden_units=experiment.hidden_units)
     smoke = dict(SMOKE_OVERRIDES, **experiment.smoke_fields) if options.smoke else {}
     if options.smoke:
@@ -144,7 +148,7 @@ def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfi
             except ValueError as error:
                 raise UsageError(str(error)) from None
             label = pairing if len(experiment.variants) == 1 else f"{variant}_{pairing}"
-            run_id = options.run_id or f"{label}_s{seeds[0]}-{seeds[-1]}_ep{config.episodes}"
+            run_id = options.run_id or f"{config.dynamics}_{label}_s{seeds[0]}-{seeds[-1]}_ep{config.episodes}"
             if options.run_id and several:
                 run_id = f"{label}_{options.run_id}"
             if options.smoke:
@@ -154,7 +158,8 @@ def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfi
 
 
 def evaluate_run(config, run_dir: Path, trainer, workers: int | None) -> dict[int, dict[str, float]]:
-    """Evaluates the run's actors on mpe2 (or reads evaluation.csv if a finished evaluation is there)."""
+    """Evaluates the run's actors on the reference env of its dynamics (or reads evaluation.csv if a finished
+    evaluation is there)."""
     from maddpg.evaluation import evaluate_population
     from maddpg.learner import actor_weights
 
@@ -162,7 +167,8 @@ def evaluate_run(config, run_dir: Path, trainer, workers: int | None) -> dict[in
     if existing is not None:
         return existing
     values = evaluate_population(config.scenario, actor_weights(trainer.learner), config.seeds,
-                                 config.eval_episodes, config.gumbel_temperature, workers, config.ensemble_size)
+                                 config.eval_episodes, config.gumbel_temperature, workers, config.ensemble_size,
+                                 config.dynamics)
     temporary = run_dir / (results.EVALUATION_FILE + ".partial")
     temporary.unlink(missing_ok=True)
     writer = results.MetricsWriter(temporary, config)
@@ -199,8 +205,8 @@ def run_experiment(experiment: Experiment, options, command: str | None = None) 
         tf.config.run_functions_eagerly(True)
     run_dirs = []
     for label, config, run_dir in plans:
-        print(f"[{experiment.name}] {label}: {config.population} seeds x {config.episodes} episodes -> {run_dir}",
-              flush=True)
+        print(f"[{experiment.name}] {label}: {config.population} seeds x {config.episodes} episodes, "
+              f"{config.dynamics} dynamics -> {run_dir}", flush=True)
         run_dirs.append(run_dir)
         meta = results.read_meta(run_dir)
         if (run_dir / results.CONFIG_FILE).exists() and meta.get("training_complete"):
@@ -212,8 +218,8 @@ def run_experiment(experiment: Experiment, options, command: str | None = None) 
             results.update_meta(run_dir, command=command)
         if not results.read_meta(run_dir).get("training_complete"):
             raise UsageError(f"training of {run_dir} did not finish")
-        print(f"[{experiment.name}] {label}: evaluating {config.eval_episodes} episodes per seed on mpe2",
-              flush=True)
+        print(f"[{experiment.name}] {label}: evaluating {config.eval_episodes} episodes per seed on the reference "
+              f"env ({config.dynamics} dynamics)", flush=True)
         # A smoke run evaluates 4 episodes: starting worker processes would cost more than they save.
         workers = options.eval_workers or (1 if options.smoke else None)
         evaluate_run(config, run_dir, trainer, workers)
@@ -243,11 +249,11 @@ def main(experiment: Experiment, argv: Sequence[str] | None = None) -> int:
     except TrainingDiverged as error:
         print(f"error: training diverged: {error}", file=sys.stderr)
         return 1
-    from paper_figures.tables import experiment_table
+    from paper_figures.tables import experiment_table, table_stem
 
     markdown, rows = experiment_table(experiment.name, Path(options.results_dir), run_dirs)
     table_dir = Path(options.results_dir) / experiment.name
-    stem = f"{'smoke_' if options.smoke else ''}{experiment.table_name}"
+    stem = f"{'smoke_' if options.smoke else ''}{table_stem(experiment.table_name, options.dynamics)}"
     write_table(table_dir, stem, markdown, rows)
     print(markdown)
     print(f"table saved to {table_dir / (stem + '.md')} and {table_dir / (stem + '.csv')}")

@@ -29,7 +29,7 @@ def test_smoke_writes_the_documented_files(smoke):
     completed, experiment_dir = smoke
     assert completed.returncode == 0, completed.stderr[-2000:]
     for pairing in ("maddpg", "ddpg"):
-        run_dir = experiment_dir / f"smoke_{pairing}_s0-1_ep200"
+        run_dir = experiment_dir / f"smoke_paper_{pairing}_s0-1_ep200"
         for name in ("config.json", "meta.json", "metrics.csv", "evaluation.csv"):
             assert (run_dir / name).is_file(), name
         assert list((run_dir / "checkpoints").glob("ckpt-200.index"))
@@ -37,21 +37,23 @@ def test_smoke_writes_the_documented_files(smoke):
         meta = json.loads((run_dir / "meta.json").read_text())
         assert meta["training_complete"] and meta["evaluation_complete"] and meta["packages"]["mpe2"] == "1.1.1"
         metrics = pd.read_csv(run_dir / "metrics.csv")
-        assert list(metrics.columns) == ["experiment", "scenario", "algorithm", "role", "seed", "episode",
-                                         "env_step", "metric", "value"]
+        assert list(metrics.columns) == ["experiment", "scenario", "algorithm", "dynamics", "role", "seed",
+                                         "episode", "env_step", "metric", "value"]
+        assert set(metrics.dynamics) == {"paper"} and meta["dynamics"] == "paper"
         assert sorted(metrics.episode.unique()) == [100, 200] and set(metrics.seed) == {0, 1}
         evaluation = pd.read_csv(run_dir / "evaluation.csv")
-        assert {"target_reach_percent", "average_distance"} <= set(evaluation.metric)
+        assert {"target_reach_nearest_percent", "final_squared_distance", "target_reach_percent"} <= set(
+            evaluation.metric) and set(evaluation.dynamics) == {"paper"}
     table = pd.read_csv(experiment_dir / "smoke_table1.csv")
     run = table[table.n > 0]
     assert set(run.algorithm) == {"maddpg", "ddpg"} and set(run.n) == {2}
-    assert set(run.metric) == {"target_reach_percent", "average_distance"}
+    assert set(run.metric) == {"target_reach_nearest_percent", "final_squared_distance"}
     assert "| MADDPG |" in completed.stdout and "| 84.0 |" in completed.stdout
 
 
 def test_rerunning_a_finished_run_reuses_it(smoke):
     _, experiment_dir = smoke
-    metrics = experiment_dir / "smoke_maddpg_s0-1_ep200" / "metrics.csv"
+    metrics = experiment_dir / "smoke_paper_maddpg_s0-1_ep200" / "metrics.csv"
     before = metrics.read_text()
     completed = _run("--smoke", "--pairings=maddpg", results_dir=experiment_dir.parent)
     assert completed.returncode == 0, completed.stderr[-2000:]
@@ -75,7 +77,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
 
 def test_resume_into_another_config_exits_2_and_keeps_files(smoke):
     _, experiment_dir = smoke
-    run_dir = experiment_dir / "smoke_maddpg_s0-1_ep200"
+    run_dir = experiment_dir / "smoke_paper_maddpg_s0-1_ep200"
     before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
     # Same folder (the --run_id of the smoke run), other seeds: a different config.
     completed = _run("--smoke", "--pairings=maddpg", "--run_id=maddpg_s0-1_ep200", "--first_seed=1",

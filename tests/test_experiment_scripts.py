@@ -29,7 +29,7 @@ SCRIPTS = {
                       "table3"),
     "covert_communication": ([], list(PAIRINGS), {"bob_success_percent", "eve_success_percent"}, "table5"),
     "keep_away": ([], list(PAIRINGS), {"adversary_goal_frames", "agent_goal_frames"}, "keep_away"),
-    "policy_inference": ([], ["true_policies", "inferred_policies"], {"target_reach_percent"},
+    "policy_inference": ([], ["true_policies", "inferred_policies"], {"target_reach_nearest_percent"},
                          "policy_inference"),
 }
 
@@ -47,7 +47,7 @@ def test_smoke_run_writes_every_pairing_and_the_table(script, tmp_path):
     assert completed.returncode == 0, completed.stderr[-3000:]
     experiment_dir = tmp_path / script
     for label in labels:
-        run_dir = experiment_dir / f"smoke_{label}_s0-1_ep200"
+        run_dir = experiment_dir / f"smoke_paper_{label}_s0-1_ep200"
         for name in ("config.json", "meta.json", "metrics.csv", "evaluation.csv"):
             assert (run_dir / name).is_file(), f"{run_dir.name}/{name}"
         evaluation = pd.read_csv(run_dir / "evaluation.csv")
@@ -57,7 +57,7 @@ def test_smoke_run_writes_every_pairing_and_the_table(script, tmp_path):
         meta = json.loads((run_dir / "meta.json").read_text())
         assert meta["command"].startswith(f"python -m reproduction.{script} ") and "--smoke" in meta["command"]
     assert sorted(p.name for p in experiment_dir.iterdir() if p.is_dir()) == sorted(
-        f"smoke_{label}_s0-1_ep200" for label in labels)
+        f"smoke_paper_{label}_s0-1_ep200" for label in labels)
     assert (experiment_dir / f"smoke_{table}.md").is_file() and (experiment_dir / f"smoke_{table}.csv").is_file()
     assert (experiment_dir / f"smoke_{table}.md").read_text().strip() in completed.stdout
 

@@ -104,7 +104,7 @@ def full_results(results_dir, dynamics="paper", offset=0.0):
 
     for algorithm in paper_numbers.TABLE1:
         add("cooperative_communication", "speaker_listener", algorithm,
-            {"target_reach_percent": 20.0, "average_distance": 0.4},
+            {"target_reach_nearest_percent": 20.0, "final_squared_distance": 0.4},
             cc_metrics({seed: (0.9, 0.6, 0.3 + 0.1 * seed) for seed in seeds}))
     for scenario in ("spread_n3", "spread_n6"):
         for algorithm in ("maddpg", "ddpg"):
@@ -157,21 +157,21 @@ def table_rows(out_dir, name):
 def test_cell_mean_interval_and_n_from_known_values(tmp_path):
     reach = [10.0, 20.0, 30.0, 60.0]
     write_run(tmp_path, "cooperative_communication", "speaker_listener", "maddpg", (0, 1, 2, 3),
-              evaluation={seed: {"target_reach_percent": value, "average_distance": 0.1}
+              evaluation={seed: {"target_reach_nearest_percent": value, "final_squared_distance": 0.1}
                           for seed, value in enumerate(reach)})
     write_run(tmp_path, "cooperative_communication", "speaker_listener", "ddpg", (0,),
-              evaluation={0: {"target_reach_percent": 32.0, "average_distance": 0.5}})
+              evaluation={0: {"target_reach_nearest_percent": 32.0, "final_squared_distance": 0.5}})
     markdown, frame = experiment_table("cooperative_communication", tmp_path)
 
     expected = stats.bootstrap((np.array(reach),), np.mean, confidence_level=0.95, n_resamples=10_000,
                                method="percentile", random_state=np.random.default_rng(0)).confidence_interval
-    cell = frame[(frame["algorithm"] == "maddpg") & (frame["metric"] == "target_reach_percent")].iloc[0]
+    cell = frame[(frame["algorithm"] == "maddpg") & (frame["metric"] == "target_reach_nearest_percent")].iloc[0]
     assert cell["mean"] == pytest.approx(30.0)
     assert (cell["ci_low"], cell["ci_high"]) == pytest.approx((expected.low, expected.high))
     assert 10.0 < cell["ci_low"] < 30.0 < cell["ci_high"] < 60.0
     assert cell["n"] == 4 and cell["paper"] == 84.0 and cell["paper_in_ci"] == False  # noqa: E712
-    # All seeds tie on average_distance: the interval collapses onto the mean.
-    tied = frame[(frame["algorithm"] == "maddpg") & (frame["metric"] == "average_distance")].iloc[0]
+    # All seeds tie on final_squared_distance: the interval collapses onto the mean.
+    tied = frame[(frame["algorithm"] == "maddpg") & (frame["metric"] == "final_squared_distance")].iloc[0]
     assert (tied["mean"], tied["ci_low"], tied["ci_high"], tied["n"]) == pytest.approx((0.1, 0.1, 0.1, 4))
     assert f"| MADDPG | 30.0 [{expected.low:.1f}, {expected.high:.1f}] (n=4) | 84.0 | no |" in markdown
     # One seed has no interval: "n/a", never "yes".
@@ -195,7 +195,7 @@ def test_duplicate_seeds_come_from_the_longer_then_newer_run(tmp_path):
     def cc_run(run_id, episodes, created_at, value, seeds=(0, 1)):
         write_run(tmp_path, "cooperative_communication", "speaker_listener", "maddpg", seeds, episodes=episodes,
                   run_id=run_id, created_at=created_at,
-                  evaluation={seed: {"target_reach_percent": value, "average_distance": 0.2} for seed in seeds})
+                  evaluation={seed: {"target_reach_nearest_percent": value, "final_squared_distance": 0.2} for seed in seeds})
 
     cc_run("long_old", 25_000, "2026-01-01T00:00:00+00:00", 50.0)
     cc_run("short_new", 5_000, "2026-03-01T00:00:00+00:00", 10.0)
@@ -204,7 +204,7 @@ def test_duplicate_seeds_come_from_the_longer_then_newer_run(tmp_path):
               run_id="short_unevaluated", created_at="2026-04-01T00:00:00+00:00")  # superseded: never listed
     markdown, frame = experiment_table("cooperative_communication", tmp_path)
     markdown = flat(markdown)
-    cell = frame[(frame["algorithm"] == "maddpg") & (frame["metric"] == "target_reach_percent")].iloc[0]
+    cell = frame[(frame["algorithm"] == "maddpg") & (frame["metric"] == "target_reach_nearest_percent")].iloc[0]
     # seed 0: long_old (longest); seeds 1 and 2: long_new (as long, newer); short_new never.
     assert cell["n"] == 3 and cell["mean"] == pytest.approx((50 + 70 + 70) / 3)
     assert cell["runs"] == "cooperative_communication/long_new;cooperative_communication/long_old"
@@ -215,7 +215,7 @@ def test_duplicate_seeds_come_from_the_longer_then_newer_run(tmp_path):
 def test_smoke_runs_are_left_out_unless_asked_or_listed(tmp_path):
     smoke_dir = write_run(tmp_path, "cooperative_communication", "speaker_listener", "maddpg", (0, 1),
                           run_id="smoke_maddpg_s0-1_ep200", episodes=200,
-                          evaluation={seed: {"target_reach_percent": 5.0, "average_distance": 0.6} for seed in (0, 1)})
+                          evaluation={seed: {"target_reach_nearest_percent": 5.0, "final_squared_distance": 0.6} for seed in (0, 1)})
     assert load_results(tmp_path).evaluation.empty
     assert len(load_results(tmp_path, include_smoke=True).evaluation) == 4
     markdown, frame = experiment_table("cooperative_communication", tmp_path, run_dirs=[smoke_dir])
@@ -248,7 +248,7 @@ def cc_reach_run(results_dir, dynamics, reach, episodes=3000, **fields):
     """A CC MADDPG run of seeds 0-2 whose target reach is reach + seed and average distance reach / 100."""
     return write_run(results_dir, "cooperative_communication", "speaker_listener", "maddpg", (0, 1, 2),
                      episodes=episodes, dynamics=dynamics,
-                     evaluation={seed: {"target_reach_percent": reach + seed, "average_distance": reach / 100}
+                     evaluation={seed: {"target_reach_nearest_percent": reach + seed, "final_squared_distance": reach / 100}
                                  for seed in (0, 1, 2)}, **fields)
 
 
@@ -264,7 +264,7 @@ def test_paper_and_mpe2_runs_of_the_same_seeds_give_two_tables(tmp_path, capsys)
     paper, mpe2 = table_rows(out_dir, "table1"), table_rows(out_dir, "table1_mpe2")
     for frame, dynamics, reach, run in ((paper, "paper", 80.0, "paper_maddpg_s0-2_ep25000"),
                                         (mpe2, "mpe2", 10.0, "mpe2_maddpg_s0-2_ep3000")):
-        cell = frame[(frame["algorithm"] == "maddpg") & (frame["metric"] == "target_reach_percent")].iloc[0]
+        cell = frame[(frame["algorithm"] == "maddpg") & (frame["metric"] == "target_reach_nearest_percent")].iloc[0]
         assert (cell["dynamics"], cell["n"], cell["runs"]) == (dynamics, 3, f"cooperative_communication/{run}")
         assert float(cell["mean"]) == pytest.approx(reach + 1)  # the CSV's not-run cells make it a text column
         assert set(frame["dynamics"]) == {dynamics}
@@ -289,7 +289,7 @@ def test_paper_and_mpe2_runs_of_the_same_seeds_give_two_tables(tmp_path, capsys)
 def test_a_run_that_records_no_dynamics_counts_as_mpe2(tmp_path):
     old = cc_reach_run(tmp_path, None, 30.0, metrics=cc_metrics({0: (0.9, 0.6, 0.3)}))
     meta_only = write_run(tmp_path, "cooperative_communication", "speaker_listener", "ddpg", (0,), dynamics="paper",
-                          recorded_in=("meta",), evaluation={0: {"target_reach_percent": 5.0, "average_distance": 0.6}})
+                          recorded_in=("meta",), evaluation={0: {"target_reach_nearest_percent": 5.0, "final_squared_distance": 0.6}})
     results = load_results(tmp_path)
     by_label = results.runs_by_label()
     assert by_label[f"cooperative_communication/{old.name}"].dynamics == "mpe2"
@@ -299,9 +299,9 @@ def test_a_run_that_records_no_dynamics_counts_as_mpe2(tmp_path):
     assert results.evaluation.set_index("algorithm")["dynamics"].to_dict() == {"maddpg": "mpe2", "ddpg": "paper"}
     tables = {(table.layout.name, table.dynamics): table for table in build_all_tables(results)}
     table1 = tables[("table1", "paper")].frame.set_index(["algorithm", "metric"])["n"]
-    assert table1[("maddpg", "target_reach_percent")] == 0 and table1[("ddpg", "target_reach_percent")] == 1
+    assert table1[("maddpg", "target_reach_nearest_percent")] == 0 and table1[("ddpg", "target_reach_nearest_percent")] == 1
     assert tables[("table1", "mpe2")].frame.set_index(["algorithm", "metric"])["n"][
-        ("maddpg", "target_reach_percent")] == 3
+        ("maddpg", "target_reach_nearest_percent")] == 3
     assert ("table2", "mpe2") not in tables and ("table2", "paper") in tables
     # Given only the old run, experiment_table answers with its (mpe2) table.
     markdown, frame = experiment_table("cooperative_communication", tmp_path, run_dirs=[old])
@@ -330,7 +330,7 @@ def test_experiment_table_refuses_mixed_dynamics(tmp_path):
                                      (None, "mpe2", 11.0)):
         markdown, frame = experiment_table("cooperative_communication", tmp_path, run_dirs=run_dirs,
                                            dynamics=dynamics)
-        cell = frame[(frame["algorithm"] == "maddpg") & (frame["metric"] == "target_reach_percent")].iloc[0]
+        cell = frame[(frame["algorithm"] == "maddpg") & (frame["metric"] == "target_reach_nearest_percent")].iloc[0]
         assert cell["mean"] == pytest.approx(mean) and cell["n"] == 3
         assert f"({cell['dynamics']} dynamics)" in markdown.splitlines()[0]
     assert (table_stem("table1", "paper"), table_stem("table1", "mpe2")) == ("table1", "table1_mpe2")

@@ -121,16 +121,16 @@ def test_smoke_run_trains_both_kinds_and_cross_plays_them(tmp_path):
     experiment_dir = tmp_path / "policy_ensembles"
     for variant, scenario, metric in (("ka", "push", "adversary_goal_frames"),
                                       ("pp", "ensemble_tag", "prey_touches_per_episode")):
-        configs = {kind: json.loads((experiment_dir / f"smoke_{variant}_{kind}_s0-1_ep240" / "config.json").read_text())
+        configs = {kind: json.loads((experiment_dir / f"smoke_paper_{variant}_{kind}_s0-1_ep240" / "config.json").read_text())
                    for kind in ("single", "ensemble")}
         assert configs["single"]["ensemble_size"] == 1 and configs["ensemble"]["ensemble_size"] == {"ka": 3, "pp": 2}[variant]
-        cross = pd.read_csv(experiment_dir / f"smoke_{variant}_cross_play_s0-1_ep240" / "evaluation.csv")
+        cross = pd.read_csv(experiment_dir / f"smoke_paper_{variant}_cross_play_s0-1_ep240" / "evaluation.csv")
         assert set(cross["scenario"]) == {scenario}
         assert set(cross["role"]) == {f"{a}_v_{b}" for a in ("single", "ensemble") for b in ("single", "ensemble")}
         assert set(cross.loc[cross["metric"] == metric, "seed"]) == {0, 1}
         # single_v_single and ensemble_v_ensemble play exactly the runs' own evaluation episodes.
         for kind in ("single", "ensemble"):
-            own = pd.read_csv(experiment_dir / f"smoke_{variant}_{kind}_s0-1_ep240" / "evaluation.csv")
+            own = pd.read_csv(experiment_dir / f"smoke_paper_{variant}_{kind}_s0-1_ep240" / "evaluation.csv")
             mine = cross[cross["role"] == f"{kind}_v_{kind}"]
             merged = own.merge(mine, on=["seed", "metric"], suffixes=("_own", "_cross"))
             assert len(merged) == len(own)
