@@ -1,13 +1,15 @@
-"""Evaluating a seed's trained baseline on mpe2: greedy play, Table 1's metrics (maddpg.metrics).
+"""Evaluating a seed's trained baseline on mpe2 in the run's dynamics: greedy play, Table 1's metrics.
 
 Each agent acts with its tf-agents agent's `policy`, which for all four baselines is greedy: the argmax of
 the Q-values (DQN) or the mode of the categorical action distribution (REINFORCE, Actor-Critic, PPO), no
 exploration. (MADDPG's evaluation samples its Gumbel-softmax actions as the reference code did; for these
 discrete-action agents greedy play is the usual evaluation.) The episodes are mpe2's own
-(envs.reference.make_reference_env, discrete choice -> one-hot action, see pettingzoo_agents), with
-env reset seeds drawn from the seed's salted evaluation stream (maddpg.evaluation.EVALUATION_SALT). They are
-not the episodes MADDPG's evaluation plays: that stream also feeds MADDPG's action noise between resets, so
-only the first reset seed coincides. The metric definitions are those of maddpg.metrics (target_reach_percent,
+(envs.reference.make_reference_env, discrete choice -> one-hot action, see pettingzoo_agents), built in the
+dynamics the policies trained in (the two differ in the action sign, so a policy played in the other one
+would move the wrong way, and the 2017 rewards differ in some scenarios), with env reset seeds drawn from
+the seed's salted evaluation stream (maddpg.evaluation.EVALUATION_SALT). They are not the episodes MADDPG's
+evaluation plays: that stream also feeds MADDPG's action noise between resets, so only the first reset seed
+coincides. The metric definitions are those of maddpg.metrics (target_reach_percent,
 average_distance, final_distance for speaker-listener) plus mean_episode_reward, the sum over the agents of
 the episode return, averaged over episodes.
 """
@@ -28,8 +30,10 @@ EVAL_BATCH = 50  # mpe2 envs played in lockstep, so each policy call acts for 50
 
 
 def evaluate_policies(scenario: str, policies, seed: int, episodes: int, episode_length: int = 25,
-                      batch: int = EVAL_BATCH) -> dict[str, float]:
-    """Plays `episodes` greedy mpe2 episodes with one seed's policies (one per agent, env order).
+                      batch: int = EVAL_BATCH, *, dynamics: str) -> dict[str, float]:
+    """Plays `episodes` greedy mpe2 episodes in `dynamics` with one seed's policies (one per agent, env order).
+
+    dynamics ("paper" or "mpe2") has no default: it must be the one the policies trained in.
 
     Returns:
         {metric: value averaged over the episodes}: the scenario's table metrics and mean_episode_reward.
@@ -48,8 +52,8 @@ def evaluate_policies(scenario: str, policies, seed: int, episodes: int, episode
         if envs is None or envs.batch_size != len(seeds):
             if envs is not None:
                 envs.close()
-            envs = BatchedParallelEnvAgents([make_reference_env(scenario, max_cycles=episode_length)
-                                             for _ in seeds])
+            envs = BatchedParallelEnvAgents([make_reference_env(scenario, dynamics=dynamics,
+                                                                max_cycles=episode_length) for _ in seeds])
         metrics = [scenario_metrics(scenario) for _ in seeds]
         time_steps = envs.reset(seeds)
         for accumulator, world in zip(metrics, envs.worlds()):

@@ -8,13 +8,18 @@ Two implementations of one protocol (`agents`, `time_step_specs`, `action_specs`
   stepped in Python (the reference environment itself; 2-3x slower here: DQN 115 vs 302 episodes/s).
 - `PortJointEnv` ("batched_port", the default): the repository's batched TensorFlow port of the same scenario
   (envs/batched, the env MADDPG trains on), P = 1 population x B worlds, stepped inside a tf.function. It
-  matches mpe2 step for step (to 2.4e-6 in float32 over 1000 free-running episodes, README "Parity with
-  mpe2"); the discrete choice a is sent as the one-hot vector e_a, which is how mpe2 interprets its
-  discrete actions (see pettingzoo_agents).
+  matches the reference env of the same dynamics step for step (README "Parity with mpe2"); the discrete
+  choice a is sent as the one-hot vector e_a, which is how mpe2 interprets its discrete actions (see
+  pettingzoo_agents).
+
+Both are built in the run's dynamics ("paper": the 2017 physics and rewards the paper ran on; "mpe2": as
+installed; the train_env name "mpe2" says which implementation steps, not which physics), the port through
+make_batched_env(dynamics=...), the mpe2 envs through make_reference_env(dynamics=...), so either kind trains
+on the physics the policy is evaluated on.
 
 All B worlds start and end their 25-step episodes together, so step types are the same across the batch:
 FIRST after reset, MID, LAST (discount 1: mpe2 truncates, nothing terminates) at the 25th step. Every trained
-policy is evaluated on mpe2 itself (baselines.evaluation), whichever env it trained on.
+policy is evaluated on mpe2 itself in the same dynamics (baselines.evaluation), whichever env it trained on.
 """
 
 from __future__ import annotations
@@ -42,11 +47,12 @@ def _time_step(step_type: int, rewards: tf.Tensor, observation: tf.Tensor) -> ts
 class PortJointEnv:
     """The batched TF port of an mpe2 scenario (P = 1, B worlds) as per-agent batched tf-agents time steps."""
 
-    def __init__(self, scenario: str, num_envs: int, seed: int, episode_length: int = 25):
+    def __init__(self, scenario: str, num_envs: int, seed: int, episode_length: int = 25, *, dynamics: str):
         from envs.batched import make_batched_env
         from maddpg.population_random import PopulationRandom
 
-        self.port = make_batched_env(scenario)
+        self.port = make_batched_env(scenario, dynamics=dynamics)
+        self.dynamics = dynamics
         self.agents = tuple(self.port.agents)
         self.num_envs = num_envs
         self.episode_length = episode_length
@@ -95,12 +101,13 @@ class PortJointEnv:
 class Mpe2JointEnv:
     """B mpe2 parallel envs (envs.reference.make_reference_env) as per-agent batched tf-agents time steps."""
 
-    def __init__(self, scenario: str, num_envs: int, seed: int, episode_length: int = 25):
+    def __init__(self, scenario: str, num_envs: int, seed: int, episode_length: int = 25, *, dynamics: str):
         from baselines.pettingzoo_agents import BatchedParallelEnvAgents
         from envs.reference import make_reference_env
 
         self.envs = BatchedParallelEnvAgents(
-            [make_reference_env(scenario, max_cycles=episode_length) for _ in range(num_envs)])
+            [make_reference_env(scenario, dynamics=dynamics, max_cycles=episode_length) for _ in range(num_envs)])
+        self.dynamics = dynamics
         self.agents = self.envs.agents
         self.num_envs = num_envs
         self.episode_length = episode_length
@@ -125,10 +132,14 @@ class Mpe2JointEnv:
         return [tf.nest.map_structure(tf.convert_to_tensor, steps[agent]) for agent in self.agents]
 
 
-def make_joint_env(kind: str, scenario: str, num_envs: int, seed: int, episode_length: int = 25):
-    """The training env named `kind` (one of TRAIN_ENVS)."""
+def make_joint_env(kind: str, scenario: str, num_envs: int, seed: int, episode_length: int = 25, *, dynamics: str):
+    """The training env named `kind` (one of TRAIN_ENVS) in `dynamics` ("paper" or "mpe2").
+
+    dynamics has no default (the env factories default to mpe2): a caller that forgets it fails here instead
+    of silently training on the other physics.
+    """
     if kind == "batched_port":
-        return PortJointEnv(scenario, num_envs, seed, episode_length)
+        return PortJointEnv(scenario, num_envs, seed, episode_length, dynamics=dynamics)
     if kind == "mpe2":
-        return Mpe2JointEnv(scenario, num_envs, seed, episode_length)
+        return Mpe2JointEnv(scenario, num_envs, seed, episode_length, dynamics=dynamics)
     raise ValueError(f"unknown training env {kind!r}; choose from {', '.join(TRAIN_ENVS)}")

@@ -1,7 +1,8 @@
 """A baseline run's settings, written as the run folder's config.json (import-light: no TensorFlow).
 
 The fields paper_figures reads (experiment, scenario, algorithm, seeds, episodes, eval_episodes) have the
-same names and meaning as in maddpg.config.TrainConfig, so the run folders sit beside MADDPG's in the tables.
+same names and meaning as in maddpg.config.TrainConfig, so the run folders sit beside MADDPG's in the tables;
+so does `dynamics`, which paper_figures reads to put a run in the table of its dynamics.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from pathlib import Path
 
 from baselines.algorithms import ALGORITHMS, LABELS, TF_AGENTS_CLASSES, Hyperparameters, hyperparameters
+from maddpg.config import DYNAMICS, LEGACY_DYNAMICS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,11 +21,13 @@ class BaselineRunConfig:
 
     Attributes:
         experiment, scenario: results/<experiment>/ and the envs.reference scenario key.
+        dynamics: "paper" (the 2017 particle physics and rewards the paper ran on) or "mpe2" (mpe2 as
+            installed): the training env (either kind) and the evaluation env both run in it.
         algorithm: a key of baselines.algorithms.ALGORITHMS.
         seeds: the seeds, each an independent pair of learners.
         episodes: training episodes per seed.
-        eval_episodes: greedy evaluation episodes per seed on mpe2.
-        train_env: "batched_port" or "mpe2" (baselines.joint_envs).
+        eval_episodes: greedy evaluation episodes per seed on the reference env (mpe2, in `dynamics`).
+        train_env: "batched_port" or "mpe2" (baselines.joint_envs), each in `dynamics`.
         episode_length: steps per episode (mpe2 max_cycles).
         log_every_episodes: metrics.csv gets the mean of the last this many episodes, every this many.
         settings: the algorithm's hyperparameters.
@@ -32,6 +36,7 @@ class BaselineRunConfig:
 
     experiment: str
     scenario: str
+    dynamics: str
     algorithm: str
     seeds: tuple[int, ...]
     episodes: int
@@ -47,6 +52,8 @@ class BaselineRunConfig:
         found = []
         if self.algorithm not in ALGORITHMS:
             found.append(f"unknown baseline {self.algorithm!r}; choose from {', '.join(ALGORITHMS)}")
+        if self.dynamics not in DYNAMICS:
+            found.append(f"unknown dynamics {self.dynamics!r}; choose from {', '.join(DYNAMICS)}")
         if not self.seeds or min(self.seeds) < 0:
             found.append("seeds must be a non-empty list of non-negative integers")
         if self.episodes <= 0 or self.eval_episodes <= 0 or self.log_every_episodes <= 0:
@@ -70,8 +77,11 @@ class BaselineRunConfig:
 
     @classmethod
     def from_json(cls, data: dict) -> "BaselineRunConfig":
+        """Inverse of to_json. A config written before the dynamics field existed reads as mpe2: every such
+        run trained and evaluated on mpe2 as installed."""
         fields = {field.name for field in dataclasses.fields(cls)}
         values = {key: value for key, value in data.items() if key in fields}
+        values.setdefault("dynamics", LEGACY_DYNAMICS)
         values["seeds"] = tuple(int(seed) for seed in values["seeds"])
         values["settings"] = Hyperparameters(**values["settings"])
         return cls(**values)
@@ -85,10 +95,10 @@ class BaselineRunConfig:
 
 
 def make_config(algorithm: str, seeds, episodes: int, eval_episodes: int, train_env: str, smoke: bool,
-                log_every_episodes: int, experiment: str = "cooperative_communication",
+                log_every_episodes: int, dynamics: str, experiment: str = "cooperative_communication",
                 scenario: str = "speaker_listener") -> BaselineRunConfig:
-    """The config of one baseline's run from the command line's values."""
-    return BaselineRunConfig(experiment=experiment, scenario=scenario, algorithm=algorithm,
+    """The config of one baseline's run from the command line's values (dynamics: "paper" or "mpe2")."""
+    return BaselineRunConfig(experiment=experiment, scenario=scenario, dynamics=dynamics, algorithm=algorithm,
                              seeds=tuple(seeds), episodes=episodes, eval_episodes=eval_episodes,
                              train_env=train_env, settings=hyperparameters(algorithm, smoke),
                              log_every_episodes=log_every_episodes, smoke=smoke)

@@ -105,7 +105,7 @@ class SeedTrainer:
         tf.random.set_seed(seed)
         np.random.seed(seed)
         self.env = make_joint_env(config.train_env, config.scenario, self.settings.num_envs, seed,
-                                  config.episode_length)
+                                  config.episode_length, dynamics=config.dynamics)
         self.agents = self.env.agents
         self.learners = [build_agent(config.algorithm, spec, action_spec, self.settings, name)
                          for name, spec, action_spec in zip(self.agents, self.env.time_step_specs,

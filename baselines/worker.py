@@ -4,7 +4,8 @@
 
 Each RUN_DIR (one baseline each, run one after the other) must hold the config.json written by
 `reproduction.independent_baselines` (which starts this module with the right environment; use that).
-Seeds run one after the other; each seed is trained, evaluated on mpe2, and then recorded as done in
+Seeds run one after the other; each seed is trained and evaluated in the config's dynamics (its training
+env and the mpe2 evaluation env are both built in it; nothing global is set), then recorded as done in
 meta.json (`seeds_done`). A rerun skips the seeds that are done and restarts an unfinished seed from
 episode 0 (its partial metrics.csv rows are dropped first): resuming is per seed, not within a seed. With
 --max_new_seeds=K at most K seeds per run folder are trained in this call (so several baselines can be
@@ -39,12 +40,14 @@ def run(run_dir: Path, max_new_seeds: int = 0) -> int:
     config = BaselineRunConfig.read(run_dir / results.CONFIG_FILE)
     meta = results.read_meta(run_dir)
     done = [int(seed) for seed in meta.get("seeds_done", [])]
-    # MetricsWriter reads experiment, scenario, algorithm and episode_length, which this config has too.
+    # MetricsWriter reads experiment, scenario, algorithm, dynamics and episode_length, which this config has
+    # too; it writes the dynamics column after algorithm (and keeps an older file's header when appending).
     metrics = results.MetricsWriter(run_dir / results.METRICS_FILE, config)
     evaluation = results.MetricsWriter(run_dir / results.EVALUATION_FILE, config)
     for writer in (metrics, evaluation):
         writer.keep_seeds(done)  # an interrupted seed restarts from its first episode
-    results.update_meta(run_dir, baseline_packages=results.package_versions(BASELINE_PACKAGES),
+    results.update_meta(run_dir, dynamics=config.dynamics,
+                        baseline_packages=results.package_versions(BASELINE_PACKAGES),
                         keras_in_baseline_process=f"tf_keras {tf_keras.__version__}",
                         training_complete=set(config.seeds) <= set(done),
                         evaluation_complete=set(config.seeds) <= set(done))
@@ -67,9 +70,9 @@ def run(run_dir: Path, max_new_seeds: int = 0) -> int:
         trained = time.perf_counter() - started
         print(f"[{config.algorithm}] seed {seed}: trained {config.episodes} episodes in {trained:.0f} s "
               f"({config.episodes / trained:.0f} episodes/s); evaluating {config.eval_episodes} greedy episodes "
-              "on mpe2", flush=True)
+              f"on mpe2 ({config.dynamics} dynamics)", flush=True)
         values = evaluate_policies(config.scenario, [learner.policy for learner in trainer.learners], seed,
-                                   config.eval_episodes, config.episode_length)
+                                   config.eval_episodes, config.episode_length, dynamics=config.dynamics)
         evaluated = time.perf_counter() - started - trained
         evaluation.write({"role": "team", "seed": seed, "episode": config.episodes, "metric": metric,
                           "value": value} for metric, value in values.items())

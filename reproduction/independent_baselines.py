@@ -2,6 +2,7 @@
 
     python -m reproduction.independent_baselines                      # 4 baselines x 10 seeds x 25000 episodes
     python -m reproduction.independent_baselines --baseline=dqn,trpo --seeds=3
+    python -m reproduction.independent_baselines --dynamics=mpe2      # on mpe2 as installed, not the 2017 envs
     python -m reproduction.independent_baselines --smoke              # the same path in seconds
 
 DQN, Actor-Critic, TRPO and REINFORCE, as in the paper's Table 1 and Fig. 4: each of speaker-listener's two
@@ -10,12 +11,15 @@ DqnAgent, REINFORCE is ReinforceAgent, Actor-Critic is ReinforceAgent with a lea
 which tf-agents lacks, is its PPO (PPOClipAgent), labelled "TRPO (PPO in tf-agents)"; baselines/algorithms.py
 lists every hyperparameter. Each seed trains on the batched TensorFlow port of speaker-listener (the env
 MADDPG trains on; --train_env=mpe2 steps mpe2 itself, 2-3x slower) and is then evaluated greedily for
---eval_episodes episodes on mpe2, with Table 1's metrics.
+--eval_episodes episodes on mpe2, with Table 1's metrics. Training and evaluation both run in --dynamics:
+paper (the default: the 2017 particle physics and rewards the paper ran on) or mpe2 (mpe2 as installed).
 
-Writes results/cooperative_communication/<baseline>_s<first>-<last>_ep<episodes>/ (smoke runs: smoke_<...>)
-with config.json, meta.json (provenance, the command, per-seed timings), metrics.csv (every --log_every
-episodes: mean_episode_reward for the team and each agent, final_goal_distance) and evaluation.csv, the
-files `python -m paper_figures` turns into Table 1's rows and Fig. 4's curves; prints Table 1 for these runs.
+Writes results/cooperative_communication/<dynamics>_<baseline>_s<first>-<last>_ep<episodes>/ (smoke runs:
+smoke_<...>) with config.json (its dynamics included), meta.json (provenance, the dynamics, the command,
+per-seed timings), metrics.csv (every --log_every episodes: mean_episode_reward for the team and each agent,
+final_goal_distance) and evaluation.csv (both with a dynamics column), the files `python -m paper_figures`
+turns into Table 1's rows and Fig. 4's curves of that dynamics; prints the Table 1 of that dynamics (the one
+paper_figures writes as table1.csv for paper, table1_mpe2.csv for mpe2) for these runs.
 
 Needs the `baselines` extra: `bash scripts/install_baselines.sh`. tf-agents needs Keras 2, so every
 baseline runs in a subprocess with TF_USE_LEGACY_KERAS=1 (this process never imports TensorFlow); a full run
@@ -23,8 +27,8 @@ starts one subprocess per baseline, --smoke one for all of them.
 
 Resuming is per seed: rerunning the same command skips the seeds already trained and evaluated and
 restarts an interrupted seed from episode 0 (there are no checkpoints within a seed). A finished run is
-reused. A folder made with another config is refused. Exit codes: 0 done, 1 a baseline failed (the others
-still run), 2 bad input.
+reused. A folder made with another config (another dynamics included) is refused. Exit codes: 0 done,
+1 a baseline failed (the others still run), 2 bad input.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from baselines.process import legacy_keras_environment
 from baselines.run_config import BaselineRunConfig, make_config
 from maddpg import results
 from maddpg.cli import parse_flags
+from maddpg.config import DYNAMICS
 from maddpg.results import UsageError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -57,14 +62,20 @@ flags.DEFINE_alias("baselines", "baseline")
 flags.DEFINE_integer("seeds", 10, "number of seeds (trained one after the other)")
 flags.DEFINE_integer("first_seed", 0, "seeds are first_seed .. first_seed + seeds - 1")
 flags.DEFINE_integer("episodes", 25_000, "training episodes per seed (a multiple of --log_every)")
-flags.DEFINE_integer("eval_episodes", 1000, "greedy evaluation episodes per seed on mpe2")
+flags.DEFINE_integer("eval_episodes", 1000, "greedy evaluation episodes per seed on mpe2 (in --dynamics)")
+flags.DEFINE_enum("dynamics", "paper", list(DYNAMICS),
+                  "particle physics and rewards of training (either --train_env) and evaluation: paper (the 2017 "
+                  "envs the paper ran on: velocity before position, the 2017 action sign and rewards) or mpe2 "
+                  "(mpe2 as installed); run folders are named <dynamics>_...")
 flags.DEFINE_integer("log_every", 1000, "log the mean of the last this many episodes, every this many")
 flags.DEFINE_enum("train_env", "batched_port", TRAIN_ENVS,
-                  "batched_port: the batched TF port of speaker-listener (default, as MADDPG); mpe2: mpe2 itself")
+                  "batched_port: the batched TF port of speaker-listener (default, as MADDPG); mpe2: mpe2 itself "
+                  "(either in --dynamics)")
 flags.DEFINE_boolean("smoke", False, f"tiny run of the same code path ({SMOKE['seeds']} seeds x {SMOKE['episodes']} "
                      f"episodes, small networks, {SMOKE['eval_episodes']} evaluation episodes), under smoke_* names")
 flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "where results/<experiment>/<run_id>/ go")
-flags.DEFINE_string("run_id", None, "run folder name (default <baseline>_s<first>-<last>_ep<episodes>); "
+flags.DEFINE_string("run_id", None, "run folder name (default "
+                    "<dynamics>_<baseline>_s<first>-<last>_ep<episodes>); "
                     "with several baselines, <baseline>_ is prefixed")
 flags.DEFINE_integer("max_new_seeds", 0, "train at most this many unfinished seeds per baseline in this call "
                      "(0: all); rerun the same command to continue, e.g. to advance all four baselines in step")
@@ -92,11 +103,11 @@ def plan_runs(options) -> list[tuple[BaselineRunConfig, Path]]:
     plans = []
     for algorithm in dict.fromkeys(options.baseline):
         config = make_config(algorithm, seeds, episodes, eval_episodes, options.train_env, options.smoke, log_every,
-                             experiment=EXPERIMENT, scenario=SCENARIO)
+                             dynamics=options.dynamics, experiment=EXPERIMENT, scenario=SCENARIO)
         problems = config.problems()
         if problems:
             raise UsageError(problems[0])
-        run_id = options.run_id or f"{algorithm}_s{seeds[0]}-{seeds[-1]}_ep{episodes}"
+        run_id = options.run_id or f"{config.dynamics}_{algorithm}_s{seeds[0]}-{seeds[-1]}_ep{episodes}"
         if options.run_id and len(options.baseline) > 1:
             run_id = f"{algorithm}_{options.run_id}"
         if options.smoke:
@@ -108,6 +119,9 @@ def plan_runs(options) -> list[tuple[BaselineRunConfig, Path]]:
 def prepare_run_dir(run_dir: Path, config: BaselineRunConfig) -> bool:
     """Creates run_dir with config.json, or checks that an existing one holds the same config.
 
+    A folder of the other dynamics gets its own one-line refusal naming both (before the general one): its
+    numbers belong to the other table, and a config without a dynamics field is an mpe2 run.
+
     Returns:
         True when the run already finished (every seed trained and evaluated).
     """
@@ -117,6 +131,9 @@ def prepare_run_dir(run_dir: Path, config: BaselineRunConfig) -> bool:
             existing = BaselineRunConfig.read(config_path)
         except (KeyError, TypeError, ValueError) as error:
             raise UsageError(f"{config_path} is not a baseline config ({error}); pass another --run_id")
+        if existing.dynamics != config.dynamics:
+            raise UsageError(f"{run_dir} was made with dynamics {existing.dynamics!r}, not {config.dynamics!r}; "
+                             f"pass --dynamics={existing.dynamics} to use it, or another --run_id")
         if existing != config:
             different = [key for key, value in config.to_json().items() if existing.to_json().get(key) != value]
             raise UsageError(f"{run_dir} was made with another config (differs in: {', '.join(different)}); "
@@ -158,7 +175,8 @@ def run_baselines(options, command: str) -> tuple[list[Path], list[str]]:
             continue
         results.update_meta(run_dir, command=command)
         print(f"[{config.algorithm}] {label}: {len(config.seeds)} seeds x {config.episodes} episodes on "
-              f"{config.train_env}, {config.eval_episodes} evaluation episodes per seed -> {run_dir}", flush=True)
+              f"{config.train_env}, {config.dynamics} dynamics, {config.eval_episodes} evaluation episodes per seed "
+              f"-> {run_dir}", flush=True)
         pending.append((config, run_dir))
     # A smoke run trains all baselines in one subprocess (TensorFlow is imported once); a full run one each.
     groups = [pending] if options.smoke and pending else [[item] for item in pending]
@@ -195,7 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         done = [run_dir for run_dir in run_dirs if (run_dir / results.EVALUATION_FILE).exists()]
         if done:
-            markdown, _ = experiment_table(EXPERIMENT, Path(options.results_dir), done)
+            # The table of this run's dynamics, titled with it (paper_figures files it under
+            # table_stem("table1", dynamics)); the other dynamics' runs are never mixed in.
+            markdown, _ = experiment_table(EXPERIMENT, Path(options.results_dir), done, dynamics=options.dynamics)
             print(markdown)
     return 1 if failures else 0
 
