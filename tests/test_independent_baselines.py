@@ -1,5 +1,6 @@
 """The tf-agents baselines (issue 6): a smoke run of all four, the PettingZoo -> tf-agents wrapper checked by
-hand against mpe2, process isolation (Keras 3 here, Keras 2 only in the baselines' subprocess), bad input.
+hand against mpe2, process isolation (Keras 3 here, Keras 2 only in the baselines' subprocess), bad input, and
+the dynamics (the smoke run is on the default, paper; every env a run builds gets its config's dynamics).
 
 Everything that imports tf-agents runs in a subprocess with TF_USE_LEGACY_KERAS=1, as the baselines do: this
 pytest process must keep Keras 3. The tests skip only when tf-agents is not installed (CI installs it with
@@ -22,6 +23,7 @@ from baselines.process import LEGACY_KERAS_VARIABLE, legacy_keras_environment
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = [sys.executable, "-m", "reproduction.independent_baselines"]
 ALGORITHMS = ("dqn", "actor_critic", "trpo", "reinforce")
+SMOKE_RUN = "smoke_paper_{}_s0-0_ep100"  # the default dynamics is paper; folders are <dynamics>_<baseline>_...
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("tf_agents") is None,
@@ -65,7 +67,7 @@ def test_smoke_run_of_every_baseline_writes_metrics_and_evaluation(smoke):
     completed, results_dir = smoke
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     for algorithm in ALGORITHMS:
-        run_dir = results_dir / "cooperative_communication" / f"smoke_{algorithm}_s0-0_ep100"
+        run_dir = results_dir / "cooperative_communication" / SMOKE_RUN.format(algorithm)
         config = json.loads((run_dir / "config.json").read_text())
         assert (config["experiment"], config["scenario"], config["algorithm"]) == (
             "cooperative_communication", "speaker_listener", algorithm)
@@ -77,8 +79,9 @@ def test_smoke_run_of_every_baseline_writes_metrics_and_evaluation(smoke):
         assert meta["baseline_packages"]["tf-agents"] == "0.19.0"
 
         metrics = pd.read_csv(run_dir / "metrics.csv")
-        assert list(metrics.columns) == ["experiment", "scenario", "algorithm", "role", "seed", "episode",
-                                         "env_step", "metric", "value"]
+        assert list(metrics.columns) == ["experiment", "scenario", "algorithm", "dynamics", "role", "seed",
+                                         "episode", "env_step", "metric", "value"]
+        assert set(metrics.dynamics) == {"paper"}
         assert sorted(metrics.episode.unique()) == [50, 100] and set(metrics.seed) == {0}
         assert set(metrics.algorithm) == {algorithm}
         assert (metrics.env_step == 25 * metrics.episode).all()
@@ -103,6 +106,19 @@ def test_smoke_run_of_every_baseline_writes_metrics_and_evaluation(smoke):
     for label in ("| DQN |", "| Actor-Critic |", "| TRPO (PPO in tf-agents) |", "| REINFORCE |"):
         row = next(line for line in completed.stdout.splitlines() if line.startswith(label))
         assert "(n=1)" in row
+    assert "(paper dynamics)" in completed.stdout and "(mpe2 dynamics)" not in completed.stdout  # the run's table
+
+
+def test_a_smoke_run_records_its_dynamics(smoke):
+    completed, results_dir = smoke
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    for algorithm in ALGORITHMS:
+        run_dir = results_dir / "cooperative_communication" / SMOKE_RUN.format(algorithm)
+        assert json.loads((run_dir / "config.json").read_text())["dynamics"] == "paper"
+        assert json.loads((run_dir / "meta.json").read_text())["dynamics"] == "paper"
+        evaluation = pd.read_csv(run_dir / "evaluation.csv")
+        assert list(evaluation.columns[2:5]) == ["algorithm", "dynamics", "role"]
+        assert set(evaluation.dynamics) == {"paper"}
 
 
 def test_paper_figures_shows_the_rows_and_curves(smoke, tmp_path):
@@ -111,9 +127,10 @@ def test_paper_figures_shows_the_rows_and_curves(smoke, tmp_path):
         [sys.executable, "-m", "paper_figures", f"--results_dir={results_dir}", f"--out_dir={tmp_path}",
          "--include_smoke", "--no_readme"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-2000:]
-    table = pd.read_csv(tmp_path / "table1.csv")
+    table = pd.read_csv(tmp_path / "table1.csv")  # paper dynamics: the headline table keeps the plain name
     ours = table[table.algorithm.isin(ALGORITHMS)]
-    assert set(ours.algorithm) == set(ALGORITHMS) and set(ours.n) == {1}
+    assert set(ours.algorithm) == set(ALGORITHMS) and set(ours.n) == {1} and set(ours.dynamics) == {"paper"}
+    assert not (tmp_path / "table1_mpe2.csv").exists()  # no mpe2 run here, so no mpe2 table
     assert (tmp_path / "figures" / "fig4_cc_reward_curves.png").stat().st_size > 0
     assert "TRPO (PPO in tf-agents)" in (tmp_path / "tables.md").read_text()
 
@@ -135,7 +152,7 @@ def test_the_legacy_keras_switch_is_set_only_for_the_child():
 
 def test_rerunning_a_finished_run_reuses_it(smoke):
     _, results_dir = smoke
-    metrics = results_dir / "cooperative_communication" / "smoke_dqn_s0-0_ep100" / "metrics.csv"
+    metrics = results_dir / "cooperative_communication" / SMOKE_RUN.format("dqn") / "metrics.csv"
     before = metrics.read_text()
     completed = _run("--smoke", "--seeds=1", "--baseline=dqn", "--notable", results_dir=results_dir)
     assert completed.returncode == 0, completed.stderr[-2000:]
@@ -150,11 +167,95 @@ def test_a_folder_of_another_config_is_refused(smoke):
     assert len(completed.stderr.strip().splitlines()) == 1
 
 
+def test_a_folder_of_the_other_dynamics_is_refused(smoke):
+    _, results_dir = smoke
+    run_dir = results_dir / "cooperative_communication" / SMOKE_RUN.format("dqn")
+    before = {path: path.read_bytes() for path in run_dir.rglob("*") if path.is_file()}
+    # --run_id names the paper run's folder (smoke_ is prefixed), so this mpe2 run would resume it.
+    completed = _run("--smoke", "--seeds=1", "--baseline=dqn", "--dynamics=mpe2", "--run_id=paper_dqn_s0-0_ep100",
+                     results_dir=results_dir)
+    assert completed.returncode == 2
+    error = completed.stderr.strip()
+    assert len(error.splitlines()) == 1 and error.startswith("error: ")
+    assert "dynamics 'paper', not 'mpe2'" in error and "--dynamics=paper" in error
+    assert {path: path.read_bytes() for path in run_dir.rglob("*") if path.is_file()} == before
+
+
+def test_a_config_without_dynamics_is_an_mpe2_run():
+    from baselines.run_config import BaselineRunConfig, make_config
+
+    config = make_config("dqn", [0], 100, 4, "batched_port", True, 50, dynamics="paper")
+    data = config.to_json()
+    assert data["dynamics"] == "paper" and BaselineRunConfig.from_json(data) == config
+    del data["dynamics"]  # as in the config.json of a run made before the field existed
+    assert BaselineRunConfig.from_json(data).dynamics == "mpe2"
+    assert make_config("dqn", [0], 100, 4, "batched_port", True, 50, dynamics="2017").problems() == [
+        "unknown dynamics '2017'; choose from paper, mpe2"]
+
+
+# Run in a legacy-Keras subprocess: builds both training env kinds and runs a tiny greedy evaluation in each
+# dynamics, recording the dynamics every env factory call received (and the port's own), so a dynamics that
+# is dropped on its way to any env shows. Prints what the test checks.
+ENV_DYNAMICS = r"""
+import json
+import envs.batched, envs.reference
+from baselines.evaluation import evaluate_policies
+from baselines.joint_envs import make_joint_env
+import tensorflow as tf
+
+calls = []
+def spy(factory, kind):
+    def wrapped(*args, **kwargs):
+        calls.append([kind, kwargs.get("dynamics", "unset")])
+        return factory(*args, **kwargs)
+    return wrapped
+envs.batched.make_batched_env = spy(envs.batched.make_batched_env, "batched")
+envs.reference.make_reference_env = spy(envs.reference.make_reference_env, "reference")
+
+class Constant:  # a policy that always makes the same choice
+    def __init__(self, choice):
+        self.choice = choice
+    def action(self, time_step):
+        return type("PolicyStep", (), {"action": tf.fill(tf.shape(time_step.step_type), self.choice)})
+
+out = {}
+for dynamics in ("paper", "mpe2"):
+    calls.clear()
+    port = make_joint_env("batched_port", "speaker_listener", 2, 0, dynamics=dynamics)
+    mpe2 = make_joint_env("mpe2", "speaker_listener", 2, 0, dynamics=dynamics)
+    # From rest, the listener's choice 1 moves it 0.05 along +x in the same step in the 2017 physics; in mpe2
+    # (position before velocity, the other sign) it has not moved yet after the first step.
+    mpe2.reset()
+    start = [world.agents[1].state.p_pos.copy() for world in mpe2.envs.worlds()]
+    mpe2.step([tf.zeros([2], tf.int32), tf.ones([2], tf.int32)])
+    moved = [(world.agents[1].state.p_pos - p).tolist() for world, p in zip(mpe2.envs.worlds(), start)]
+    evaluate_policies("speaker_listener", [Constant(0), Constant(1)], 0, 2, batch=2, dynamics=dynamics)
+    out[dynamics] = {"calls": list(calls), "port": port.port.dynamics, "moved": moved}
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_every_env_of_a_run_is_built_in_its_dynamics():
+    completed = subprocess.run([sys.executable, "-c", ENV_DYNAMICS], cwd=REPO, capture_output=True, text=True,
+                               env=legacy_keras_environment(), timeout=300)
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")]
+    assert completed.returncode == 0 and lines, completed.stderr[-3000:]
+    outcome = json.loads(lines[0][len("RESULT "):])
+    for dynamics, expected_move in (("paper", [0.05, 0.0]), ("mpe2", [0.0, 0.0])):
+        seen = outcome[dynamics]
+        # the port, the 2 mpe2 training envs, the 2 evaluation envs
+        assert seen["calls"] == [["batched", dynamics]] + [["reference", dynamics]] * 4
+        assert seen["port"] == dynamics
+        for move in seen["moved"]:
+            assert move == pytest.approx(expected_move, abs=1e-6)
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["--baseline=ddpg"], "unknown baseline 'ddpg'"),
     (["--seeds=0"], "--seeds must be positive"),
     (["--episodes=1500"], "must be a multiple of log_every_episodes"),
     (["--no_such_flag"], "no_such_flag"),
+    (["--dynamics=2017"], "dynamics"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, arguments, message):
     completed = _run(*arguments, results_dir=tmp_path)
