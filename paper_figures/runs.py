@@ -145,12 +145,13 @@ def read_run(run_dir: Path) -> Run:
     try:
         config = json.loads(config_path.read_text())
         meta = json.loads((run_dir / META_FILE).read_text()) if (run_dir / META_FILE).exists() else {}
+        dynamics = check_dynamics(str(config.get("dynamics", meta.get("dynamics", UNRECORDED_DYNAMICS))))
         return Run(
             path=run_dir,
             experiment=str(config["experiment"]),
             scenario=str(config["scenario"]),
             algorithm=str(config["algorithm"]),
-            dynamics=check_dynamics(str(config.get("dynamics", meta.get("dynamics", UNRECORDED_DYNAMICS)))),
+            dynamics=dynamics,
             seeds=tuple(int(seed) for seed in config["seeds"]),
             episodes=int(config.get("episodes", 0)),
             eval_episodes=int(config["eval_episodes"]) if "eval_episodes" in config else None,
@@ -159,7 +160,7 @@ def read_run(run_dir: Path) -> Run:
             evaluated=(run_dir / EVALUATION_FILE).exists(),
             warmup_transitions=int(config.get("warmup_transitions", DEFAULT_WARMUP_TRANSITIONS)),
             update_every=int(config.get("update_every", DEFAULT_UPDATE_EVERY)),
-            command=_command(meta),
+            command=_command(meta, dynamics),
         )
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{config_path} cannot be read ({error})") from None
@@ -172,14 +173,20 @@ def _created_time(meta: dict, config_path: Path) -> float:
         return config_path.stat().st_mtime
 
 
-def _command(meta: dict) -> str | None:
-    """The command line recorded in meta.json, under whichever of the usual keys it was written."""
+def _command(meta: dict, dynamics: str) -> str | None:
+    """The command line recorded in meta.json, under whichever of the usual keys it was written.
+
+    A run recorded before the scripts had --dynamics ran on mpe2, their default then; today that command
+    needs --dynamics=mpe2 to remake it, so it is shown with the flag.
+    """
     for key in ("command", "command_line", "argv"):
         value = meta.get(key)
-        if isinstance(value, list):
-            return " ".join(str(part) for part in value)
-        if value:
-            return str(value)
+        command = " ".join(str(part) for part in value) if isinstance(value, list) else value
+        if command:
+            command = str(command)
+            if "--dynamics" not in command and dynamics == "mpe2" and "dynamics" not in meta:
+                command += " --dynamics=mpe2"
+            return command
     return None
 
 
