@@ -8,7 +8,7 @@
 DQN, Actor-Critic, TRPO and REINFORCE, as in the paper's Table 1 and Fig. 4: each of speaker-listener's two
 agents is its own tf-agents agent trained on its own observation and reward (discrete actions). DQN is
 DqnAgent, REINFORCE is ReinforceAgent, Actor-Critic is ReinforceAgent with a learned value baseline, and TRPO,
-which tf-agents lacks, is its PPO (PPOClipAgent), labelled "TRPO (PPO in tf-agents)"; baselines/algorithms.py
+which tf-agents lacks, is its PPO (PPOClipAgent), labelled "TRPO (PPO in tf-agents)"; tf_agents_baselines/algorithms.py
 lists every hyperparameter. Each seed trains on the batched TensorFlow port of speaker-listener (the env
 MADDPG trains on; --train_env=mpe2 steps mpe2 itself, 2-3x slower) and is then evaluated greedily for
 --eval_episodes episodes on mpe2, with Table 1's metrics. Training and evaluation both run in --dynamics:
@@ -42,9 +42,9 @@ from typing import Sequence
 
 from absl import app, flags
 
-from baselines.algorithms import ALGORITHMS, LABELS
-from baselines.process import legacy_keras_environment
-from baselines.run_config import BaselineRunConfig, make_config
+from tf_agents_baselines.algorithms import ALGORITHMS, LABELS
+from tf_agents_baselines.process import legacy_keras_environment
+from tf_agents_baselines.run_config import BaselineRunConfig, make_config
 from maddpg import results
 from maddpg.cli import parse_flags
 from maddpg.config import DYNAMICS
@@ -53,7 +53,7 @@ from maddpg.results import UsageError
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENT = "cooperative_communication"
 SCENARIO = "speaker_listener"
-TRAIN_ENVS = ("batched_port", "mpe2")  # baselines.joint_envs.TRAIN_ENVS (not imported: it loads TensorFlow)
+TRAIN_ENVS = ("batched_port", "mpe2")  # tf_agents_baselines.joint_envs.TRAIN_ENVS (not imported: it loads TensorFlow)
 SMOKE = dict(episodes=100, eval_episodes=4, log_every=50, seeds=2)
 REQUIRED_MODULES = ("tf_agents", "tf_keras", "tensorflow_probability", "gym", "tree", "gin")
 
@@ -157,7 +157,7 @@ def check_installed() -> None:
 
 def run_worker(run_dirs: Sequence[Path], max_new_seeds: int = 0) -> int:
     """Trains and evaluates run_dirs in one legacy-Keras subprocess (output streamed); returns its exit code."""
-    command = [sys.executable, "-m", "baselines.worker", f"--max_new_seeds={max_new_seeds}",
+    command = [sys.executable, "-m", "tf_agents_baselines.worker", f"--max_new_seeds={max_new_seeds}",
                *(str(run_dir) for run_dir in run_dirs)]
     return subprocess.run(command, cwd=REPO_ROOT, env=legacy_keras_environment()).returncode
 

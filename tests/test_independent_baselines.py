@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from baselines.process import LEGACY_KERAS_VARIABLE, legacy_keras_environment
+from tf_agents_baselines.process import LEGACY_KERAS_VARIABLE, legacy_keras_environment
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = [sys.executable, "-m", "reproduction.independent_baselines"]
@@ -182,7 +182,7 @@ def test_a_folder_of_the_other_dynamics_is_refused(smoke):
 
 
 def test_a_config_without_dynamics_is_an_mpe2_run():
-    from baselines.run_config import BaselineRunConfig, make_config
+    from tf_agents_baselines.run_config import BaselineRunConfig, make_config
 
     config = make_config("dqn", [0], 100, 4, "batched_port", True, 50, dynamics="paper")
     data = config.to_json()
@@ -199,8 +199,8 @@ def test_a_config_without_dynamics_is_an_mpe2_run():
 ENV_DYNAMICS = r"""
 import json
 import envs.batched, envs.reference
-from baselines.evaluation import evaluate_policies
-from baselines.joint_envs import make_joint_env
+from tf_agents_baselines.evaluation import evaluate_policies
+from tf_agents_baselines.joint_envs import make_joint_env
 import tensorflow as tf
 
 calls = []
@@ -281,7 +281,7 @@ WRAPPER_EPISODE = r"""
 import json
 import numpy as np
 from mpe2 import simple_speaker_listener_v4
-from baselines.pettingzoo_agents import ParallelEnvAgents
+from tf_agents_baselines.pettingzoo_agents import ParallelEnvAgents
 from envs.reference import make_reference_env
 
 def spec(s):

@@ -6,8 +6,8 @@ reward; nothing is shared between the agents but the environment.
 tf-agents 0.19 needs Keras 2 (the `tf_keras` package, switched on by TF_USE_LEGACY_KERAS=1 before TensorFlow
 is imported), while the rest of this repository uses Keras 3. The two cannot share a process, so every
 module here that imports TensorFlow or tf-agents runs only in a subprocess started by
-`reproduction.independent_baselines` (see `baselines.process`). This package's __init__ stays import-free
-so that `import baselines` is harmless in a Keras 3 process.
+`reproduction.independent_baselines` (see `tf_agents_baselines.process`). This package's __init__ stays import-free
+so that `import tf_agents_baselines` is harmless in a Keras 3 process.
 
 Modules:
     algorithms         the four baselines: key, label, tf-agents agent and hyperparameters
@@ -17,5 +17,5 @@ Modules:
     joint_envs         batched joint environments to train on: mpe2 itself, or the batched TF port
     training           collection, training, logging, per-seed resume
     evaluation         greedy play of the trained policies on mpe2, Table 1's metrics
-    worker             the subprocess entry point: `python -m baselines.worker --config run_config.json`
+    worker             the subprocess entry point: `python -m tf_agents_baselines.worker --config run_config.json`
 """

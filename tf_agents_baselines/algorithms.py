@@ -120,7 +120,7 @@ def build_agent(algorithm: str, time_step_spec, action_spec, settings: Hyperpara
         settings: its hyperparameters.
         name: a name for its variables (the env agent's name).
     """
-    from baselines.process import require_legacy_keras
+    from tf_agents_baselines.process import require_legacy_keras
 
     require_legacy_keras()
     import tensorflow as tf

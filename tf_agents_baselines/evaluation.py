@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from baselines.process import require_legacy_keras
+from tf_agents_baselines.process import require_legacy_keras
 
 require_legacy_keras()
 
 import tensorflow as tf  # noqa: E402
 
-from baselines.pettingzoo_agents import BatchedParallelEnvAgents  # noqa: E402
+from tf_agents_baselines.pettingzoo_agents import BatchedParallelEnvAgents  # noqa: E402
 
 EVAL_BATCH = 50  # mpe2 envs played in lockstep, so each policy call acts for 50 episodes
 

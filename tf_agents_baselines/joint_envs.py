@@ -19,14 +19,14 @@ on the physics the policy is evaluated on.
 
 All B worlds start and end their 25-step episodes together, so step types are the same across the batch:
 FIRST after reset, MID, LAST (discount 1: mpe2 truncates, nothing terminates) at the 25th step. Every trained
-policy is evaluated on mpe2 itself in the same dynamics (baselines.evaluation), whichever env it trained on.
+policy is evaluated on mpe2 itself in the same dynamics (tf_agents_baselines.evaluation), whichever env it trained on.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from baselines.process import require_legacy_keras
+from tf_agents_baselines.process import require_legacy_keras
 
 require_legacy_keras()
 
@@ -102,7 +102,7 @@ class Mpe2JointEnv:
     """B mpe2 parallel envs (envs.reference.make_reference_env) as per-agent batched tf-agents time steps."""
 
     def __init__(self, scenario: str, num_envs: int, seed: int, episode_length: int = 25, *, dynamics: str):
-        from baselines.pettingzoo_agents import BatchedParallelEnvAgents
+        from tf_agents_baselines.pettingzoo_agents import BatchedParallelEnvAgents
         from envs.reference import make_reference_env
 
         self.envs = BatchedParallelEnvAgents(

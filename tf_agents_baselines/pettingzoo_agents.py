@@ -29,7 +29,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from baselines.process import require_legacy_keras
+from tf_agents_baselines.process import require_legacy_keras
 
 require_legacy_keras()
 

@@ -11,7 +11,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from baselines.algorithms import ALGORITHMS, LABELS, TF_AGENTS_CLASSES, Hyperparameters, hyperparameters
+from tf_agents_baselines.algorithms import ALGORITHMS, LABELS, TF_AGENTS_CLASSES, Hyperparameters, hyperparameters
 from maddpg.config import DYNAMICS, LEGACY_DYNAMICS
 
 
@@ -23,11 +23,11 @@ class BaselineRunConfig:
         experiment, scenario: results/<experiment>/ and the envs.reference scenario key.
         dynamics: "paper" (the 2017 particle physics and rewards the paper ran on) or "mpe2" (mpe2 as
             installed): the training env (either kind) and the evaluation env both run in it.
-        algorithm: a key of baselines.algorithms.ALGORITHMS.
+        algorithm: a key of tf_agents_baselines.algorithms.ALGORITHMS.
         seeds: the seeds, each an independent pair of learners.
         episodes: training episodes per seed.
         eval_episodes: greedy evaluation episodes per seed on the reference env (mpe2, in `dynamics`).
-        train_env: "batched_port" or "mpe2" (baselines.joint_envs), each in `dynamics`.
+        train_env: "batched_port" or "mpe2" (tf_agents_baselines.joint_envs), each in `dynamics`.
         episode_length: steps per episode (mpe2 max_cycles).
         log_every_episodes: metrics.csv gets the mean of the last this many episodes, every this many.
         settings: the algorithm's hyperparameters.

@@ -28,7 +28,7 @@ from typing import Callable
 
 import numpy as np
 
-from baselines.process import require_legacy_keras
+from tf_agents_baselines.process import require_legacy_keras
 
 require_legacy_keras()
 
@@ -36,9 +36,9 @@ import tensorflow as tf  # noqa: E402
 from tf_agents.trajectories import time_step as ts  # noqa: E402
 from tf_agents.trajectories import trajectory  # noqa: E402
 
-from baselines.algorithms import OFF_POLICY, build_agent  # noqa: E402
-from baselines.joint_envs import make_joint_env  # noqa: E402
-from baselines.run_config import BaselineRunConfig  # noqa: E402
+from tf_agents_baselines.algorithms import OFF_POLICY, build_agent  # noqa: E402
+from tf_agents_baselines.joint_envs import make_joint_env  # noqa: E402
+from tf_agents_baselines.run_config import BaselineRunConfig  # noqa: E402
 
 
 def boundary_time_step(last: ts.TimeStep) -> ts.TimeStep:

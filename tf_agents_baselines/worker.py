@@ -1,6 +1,6 @@
 """Subprocess entry point: trains and evaluates every seed of baseline run folders.
 
-    TF_USE_LEGACY_KERAS=1 python -m baselines.worker [--max_new_seeds=K] RUN_DIR [RUN_DIR ...]
+    TF_USE_LEGACY_KERAS=1 python -m tf_agents_baselines.worker [--max_new_seeds=K] RUN_DIR [RUN_DIR ...]
 
 Each RUN_DIR (one baseline each, run one after the other) must hold the config.json written by
 `reproduction.independent_baselines` (which starts this module with the right environment; use that).
@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from baselines.process import require_legacy_keras
+from tf_agents_baselines.process import require_legacy_keras
 
 BASELINE_PACKAGES = ("tf-agents", "tf-keras", "tensorflow-probability", "gym", "dm-tree", "gin-config")
 
@@ -32,9 +32,9 @@ def run(run_dir: Path, max_new_seeds: int = 0) -> int:
     require_legacy_keras()
     import tf_keras
 
-    from baselines.evaluation import evaluate_policies
-    from baselines.run_config import BaselineRunConfig
-    from baselines.training import TrainingDiverged, train_seed
+    from tf_agents_baselines.evaluation import evaluate_policies
+    from tf_agents_baselines.run_config import BaselineRunConfig
+    from tf_agents_baselines.training import TrainingDiverged, train_seed
     from maddpg import results
 
     config = BaselineRunConfig.read(run_dir / results.CONFIG_FILE)
@@ -97,7 +97,7 @@ def main(argv: list[str]) -> int:
         value = arguments.pop(0).split("=", 1)[1]
         max_new_seeds = int(value) if value.isdigit() else -1
     if not arguments or max_new_seeds < 0 or any(arg.startswith("-") for arg in arguments):
-        print("usage: TF_USE_LEGACY_KERAS=1 python -m baselines.worker [--max_new_seeds=K] RUN_DIR [RUN_DIR ...] "
+        print("usage: TF_USE_LEGACY_KERAS=1 python -m tf_agents_baselines.worker [--max_new_seeds=K] RUN_DIR [RUN_DIR ...] "
               "(started by python -m reproduction.independent_baselines)", file=sys.stderr)
         return 2
     run_dirs = [Path(arg) for arg in arguments]
