@@ -36,8 +36,8 @@ flags.DEFINE_enum("dynamics", None, ["paper", "mpe2"],
 def _print_metrics(config, values: dict, run_dir: Path) -> None:
     import pandas as pd
 
-    from maddpg.stats import mean_and_ci
-    from reproduction.runner import format_cell, read_evaluation
+    from maddpg.results import read_evaluation
+    from maddpg.stats import format_cell, mean_and_ci
 
     frame = pd.DataFrame(values).T.sort_index()  # [seed, metric]
     frame.index.name = "seed"

@@ -167,3 +167,14 @@ def keep_rows(path: Path, column: str, keep) -> None:
         with temporary.open("w", newline="") as handle:
             csv.writer(handle).writerows(kept)
         os.replace(temporary, path)
+
+
+def read_evaluation(run_dir: Path) -> dict[int, dict[str, float]] | None:
+    """{seed: {metric: value}} from run_dir/evaluation.csv, or None if the run has none yet."""
+    import pandas as pd
+
+    path = Path(run_dir) / EVALUATION_FILE
+    if not path.exists():
+        return None
+    frame = pd.read_csv(path)
+    return {int(seed): dict(zip(group["metric"], group["value"])) for seed, group in frame.groupby("seed")}

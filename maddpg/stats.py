@@ -32,3 +32,15 @@ def mean_and_ci(values: Sequence[float], confidence: float = CONFIDENCE, seed: i
     result = stats.bootstrap((data,), np.mean, confidence_level=confidence, n_resamples=RESAMPLES,
                              method="percentile", random_state=np.random.default_rng(seed))
     return mean, float(result.confidence_interval.low), float(result.confidence_interval.high), n
+
+
+def format_cell(mean: float, low: float, high: float, n: int, digits: int) -> str:
+    """A seed-level summary as 'mean [low, high] (n=N)' (what mean_and_ci returns, printed to `digits` places).
+
+    "not run" for no seeds, and no interval for one seed (its bounds are NaN).
+    """
+    if n == 0:
+        return "not run"
+    if n == 1 or low != low:  # NaN bounds: a single seed has no interval
+        return f"{mean:.{digits}f} (n=1)"
+    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}] (n={n})"

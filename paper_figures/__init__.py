@@ -2,7 +2,7 @@
 
     python -m paper_figures            # see --help
 
-Modules: runs (find run folders, one run per seed), aggregate (means, bootstrap intervals, curves, Fig. 6's
+Modules: paper_numbers (the paper's published numbers, which every table prints beside ours), runs (find run folders, one run per seed), aggregate (means, bootstrap intervals, curves, Fig. 6's
 success rate, Fig. 3's normaliser), table_layouts and tables (Tables 1-6 and extras as markdown and CSV;
 `tables.experiment_table` for the experiment scripts), scores (Fig. 3's bars), figures (seaborn PNGs; the
 only module that imports matplotlib), readme (the README's generated results section).

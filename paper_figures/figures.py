@@ -31,7 +31,7 @@ from paper_figures.runs import DYNAMICS, HEADLINE_DYNAMICS, Results  # noqa: E40
 from paper_figures.scores import FIG3_LEFT, FIG3_RIGHT, ScoreSeries, series_frame  # noqa: E402
 from paper_figures.table_layouts import algorithm_label, script_command  # noqa: E402
 from paper_figures.tables import table_stem, titled  # noqa: E402
-from reproduction import paper_numbers  # noqa: E402
+from paper_figures import paper_numbers  # noqa: E402
 
 WIDTH_INCHES = 10.0  # at DPI, about 1100 px: GitHub shows it at README width without losing the labels
 DPI = 110

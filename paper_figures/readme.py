@@ -15,7 +15,7 @@ from paper_figures.figures import FigureOutcome
 from paper_figures.runs import DYNAMICS, HEADLINE_DYNAMICS, Results
 from paper_figures.table_layouts import algorithm_label, script_command
 from paper_figures.tables import DYNAMICS_TEXT, HOW_TO_READ, TableResult, wrap
-from reproduction import paper_numbers
+from paper_figures import paper_numbers
 
 START_MARKER = "<!-- paper_figures:start -->"
 END_MARKER = "<!-- paper_figures:end -->"

@@ -26,7 +26,7 @@ import pandas as pd
 from paper_figures.aggregate import cell_stats, min_max_normalise, per_seed, rescale, select_rows
 from paper_figures.runs import Results
 from paper_figures.table_layouts import POLICY_KINDS, algorithm_label
-from reproduction import paper_numbers
+from paper_figures import paper_numbers
 
 SCORE_COLUMNS = ("series", "key", "label", "source", "raw", "score", "low", "high", "n")
 

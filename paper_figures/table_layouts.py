@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from reproduction import paper_numbers
+from paper_figures import paper_numbers
 
 ALGORITHM_LABELS = {
     "maddpg": "MADDPG", "ddpg": "DDPG", "dqn": "DQN", "actor_critic": "Actor-Critic",

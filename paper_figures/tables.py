@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from maddpg.stats import format_cell
 from paper_figures.aggregate import cell_stats, per_seed, select_rows
 from paper_figures.runs import DYNAMICS, HEADLINE_DYNAMICS, Results, check_dynamics, load_results
 from paper_figures.table_layouts import TABLE_LAYOUTS, TableLayout, algorithm_label, layouts_for, script_command
-from reproduction.runner import format_cell
 
 NOT_RUN = "not run"
 CSV_COLUMNS = ("table", "dynamics", "row", "column", "scenario", "algorithm", "role", "metric", "mean", "ci_low",

@@ -20,6 +20,7 @@ from maddpg import results
 from maddpg.cli import parse_flags
 from maddpg.config import DYNAMICS, TrainConfig
 from maddpg.results import UsageError
+from paper_figures import paper_numbers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,10 +32,10 @@ SMOKE_OVERRIDES = dict(
 SMOKE_SEEDS = 2
 
 
-# Pairing labels of the competitive experiments, in the paper's order (agents v adversaries).
+# Pairing labels of the competitive experiments, in the paper's row order (agents v adversaries): the labels the
+# paper's tables are keyed by, so they are read from there rather than listed again.
 COMPETITIVE_PAIRINGS = {
-    f"{agents}_vs_{adversaries}": {"agents": agents, "adversaries": adversaries}
-    for agents, adversaries in (("maddpg", "maddpg"), ("maddpg", "ddpg"), ("ddpg", "maddpg"), ("ddpg", "ddpg"))
+    pairing: dict(zip(("agents", "adversaries"), pairing.split("_vs_"))) for pairing in paper_numbers.PAIRINGS
 }
 COOPERATIVE_PAIRINGS = {"maddpg": {"agents": "maddpg"}, "ddpg": {"agents": "ddpg"}}
 
@@ -163,7 +164,7 @@ def evaluate_run(config, run_dir: Path, trainer, workers: int | None) -> dict[in
     from maddpg.evaluation import evaluate_population
     from maddpg.learner import actor_weights
 
-    existing = read_evaluation(run_dir)
+    existing = results.read_evaluation(run_dir)
     if existing is not None:
         return existing
     values = evaluate_population(config.scenario, actor_weights(trainer.learner), config.seeds,
@@ -177,17 +178,6 @@ def evaluate_run(config, run_dir: Path, trainer, workers: int | None) -> dict[in
     os.replace(temporary, run_dir / results.EVALUATION_FILE)
     results.update_meta(run_dir, evaluation_complete=True)
     return values
-
-
-def read_evaluation(run_dir: Path) -> dict[int, dict[str, float]] | None:
-    """{seed: {metric: value}} from run_dir/evaluation.csv, or None if there is none."""
-    import pandas as pd
-
-    path = run_dir / results.EVALUATION_FILE
-    if not path.exists():
-        return None
-    frame = pd.read_csv(path)
-    return {int(seed): dict(zip(group["metric"], group["value"])) for seed, group in frame.groupby("seed")}
 
 
 def run_experiment(experiment: Experiment, options, command: str | None = None) -> list[Path]:
@@ -211,7 +201,7 @@ def run_experiment(experiment: Experiment, options, command: str | None = None) 
         meta = results.read_meta(run_dir)
         if (run_dir / results.CONFIG_FILE).exists() and meta.get("training_complete"):
             results.prepare_run_dir(run_dir, config)  # still refuse a folder of another config
-            if read_evaluation(run_dir) is not None:
+            if results.read_evaluation(run_dir) is not None:
                 continue
         trainer = train(config, run_dir, progress=options.progress)
         if command:
@@ -267,15 +257,6 @@ def write_table(directory: Path, stem: str, markdown: str, rows) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{stem}.md").write_text(markdown + "\n")
     pd.DataFrame(rows).to_csv(directory / f"{stem}.csv", index=False)
-
-
-def format_cell(mean: float, low: float, high: float, n: int, digits: int) -> str:
-    """'mean [low, high] (n=N)'."""
-    if n == 0:
-        return "not run"
-    if n == 1 or low != low:  # NaN bounds: a single seed has no interval
-        return f"{mean:.{digits}f} (n=1)"
-    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}] (n={n})"
 
 
 def cli(experiment: Experiment) -> None:

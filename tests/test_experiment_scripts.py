@@ -15,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from paper_figures.paper_numbers import PAIRINGS
+
 REPO = Path(__file__).resolve().parent.parent
-PAIRINGS = ("maddpg_vs_maddpg", "maddpg_vs_ddpg", "ddpg_vs_maddpg", "ddpg_vs_ddpg")
 
 # script -> (extra flags, run folder labels, metrics its evaluation.csv must hold, table file stem)
 SCRIPTS = {

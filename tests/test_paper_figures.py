@@ -19,7 +19,7 @@ from paper_figures.aggregate import learning_curve, min_max_normalise, success_r
 from paper_figures.runs import load_results
 from paper_figures.scores import FIG3_LEFT, paper_scores
 from paper_figures.tables import build_all_tables, experiment_table, table_stem
-from reproduction import paper_numbers
+from paper_figures import paper_numbers
 
 REPO = Path(__file__).resolve().parent.parent
 # Rows files before the dynamics setting existed; new ones have a dynamics column after algorithm.
