@@ -1,10 +1,11 @@
 """The paper's scenarios as mpe2 PettingZoo parallel environments (the reference implementation), in two dynamics.
 
-Every experiment of Lowe et al. (2017) maps to one entry of :data:`SCENARIOS`; :func:`make_reference_env`
-builds it with continuous (soft-vector) actions, which is how openai/maddpg fed its Gumbel-softmax samples
-to the 2017 environments. Differences between mpe2 and the 2017 environments that a constructor argument
-or a post-construction tweak can undo are undone in both dynamics (spread's ``local_ratio``, predator-prey's
-landmark count, PP2 prey speed and ensemble_tag's prey accel).
+Every experiment of Lowe et al. (2017) maps to one entry of the scenario registry (envs.registry.SCENARIOS:
+mpe2 module, arguments, agents, teams); :func:`make_reference_env` builds it with continuous (soft-vector)
+actions, which is how openai/maddpg fed its Gumbel-softmax samples to the 2017 environments. Differences
+between mpe2 and the 2017 environments that a constructor argument or a post-construction tweak can undo
+are undone in both dynamics (spread's ``local_ratio``, predator-prey's landmark count, PP2 prey speed and
+ensemble_tag's prey accel).
 
 Two dynamics (shared/MPE2017.md; the batched ports in envs.batched follow the same two):
 - ``"mpe2"``: mpe2 exactly as installed (beyond the tweaks above).
@@ -17,15 +18,12 @@ Two dynamics (shared/MPE2017.md; the batched ports in envs.batched follow the sa
   Everything else is mpe2's. The overrides live on the instance, so every process that builds its env
   through this factory (evaluation workers included) gets the same dynamics; nothing global is patched.
 
-Naming: ``ScenarioSpec.teams`` uses the *paper's* roles, always with the keys ``"agents"`` and, for
-competitive scenarios, ``"adversaries"``. For predator-prey that is the reverse of mpe2's names: mpe2's
-``adversary_*`` are the paper's cooperating agents (predators) and mpe2's ``agent_0`` is the paper's
-adversary (prey).
+Teams are named in the *paper's* roles (see envs.registry): for predator-prey, mpe2's ``adversary_*`` are
+the paper's agents (predators) and mpe2's ``agent_0`` its adversary (prey).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import types
 from collections.abc import Mapping
@@ -33,162 +31,11 @@ from typing import Any
 
 import numpy as np
 
+# SCENARIOS, ScenarioSpec and SPREAD_LOCAL_RATIO are the registry's, kept importable from here for the code
+# that read them here before the registry existed (the spread port, maddpg.training).
+from envs.registry import SCENARIOS, SPREAD_LOCAL_RATIO, ScenarioSpec, scenario_spec  # noqa: F401
+
 DYNAMICS = ("paper", "mpe2")  # the same names as envs.batched.physics.DYNAMICS (which needs TensorFlow)
-
-# Spread's per-agent reward weighting, keyed by N. mpe2 gives agent i
-#     r_i = -(1 - lr) * D - lr * c_i,
-# with D = sum over landmarks of the distance to the nearest agent and c_i = number of other agents
-# touching i. The 2017 env gave every agent the shared reward
-#     R = sum_j (-D - (1 + c_j)) = -N * D - N - 2 * P          (P = touching pairs; "1 +" is self-collision)
-# The part of R that agent i's own action changes is -N * D - 2 * c_i (the -N is constant, and collisions
-# between other agents are driven by their actions, which MADDPG's critic receives as inputs). r_i is
-# proportional to that iff (1 - lr) / lr = N / 2, i.e. lr = 2 / (N + 2): 0.4 for N=3, 0.25 for N=6,
-# and then R = (N + 2) * r_i + (terms agent i does not control). The alternatives are further off:
-# lr = 0 drops collisions (which Table 2 reports); mpe2's default 0.5 weighs distance:collision 1:1
-# instead of 3:2 (N=3) or 3:1 (N=6). What stays different: mpe2 rewards are 1/(N+2) of the 2017 scale,
-# and agent i no longer pays for collisions between two other agents.
-SPREAD_LOCAL_RATIO: dict[int, float] = {n: 2.0 / (n + 2) for n in (3, 6)}
-
-
-@dataclasses.dataclass(frozen=True)
-class ScenarioSpec:
-    """How to build one paper scenario on mpe2.
-
-    Attributes:
-        name: Key in :data:`SCENARIOS`.
-        module: mpe2 module name, e.g. ``"simple_spread_v3"``.
-        kwargs: Scenario-specific mpe2 constructor arguments (never max_cycles, render_mode,
-            continuous_actions, dynamic_rescaling or benchmark_data; the factory sets those).
-        agents: Agent names in mpe2 order (the order of observations, actions and rewards).
-        teams: Paper role -> agent names; ``"agents"`` and, if competitive, ``"adversaries"``.
-        description: One line saying what the paper calls each agent.
-        prey_max_speed: If set, the ``max_speed`` given to every mpe2 good agent after construction
-            (predator-prey PP2). mpe2 sets max_speed only in ``make_world``, so it survives reset.
-        prey_accel: If set, the ``accel`` given to every mpe2 good agent after construction
-            (ensemble_tag's fast prey). mpe2 sets accel only in ``make_world``, so it survives reset.
-    """
-
-    name: str
-    module: str
-    kwargs: dict[str, Any]
-    agents: tuple[str, ...]
-    teams: dict[str, tuple[str, ...]]
-    description: str
-    prey_max_speed: float | None = None
-    prey_accel: float | None = None
-
-
-def _spread(n: int) -> ScenarioSpec:
-    names = tuple(f"agent_{i}" for i in range(n))
-    return ScenarioSpec(
-        name=f"spread_n{n}",
-        module="simple_spread_v3",
-        kwargs={"N": n, "local_ratio": SPREAD_LOCAL_RATIO[n]},
-        agents=names,
-        teams={"agents": names},
-        description=f"Cooperative navigation: {n} agents agent_0..{n - 1} (the paper's agents) cover {n} "
-        "landmarks while avoiding collisions.",
-    )
-
-
-def _adversary(n: int) -> ScenarioSpec:
-    good = tuple(f"agent_{i}" for i in range(n))
-    return ScenarioSpec(
-        name=f"adversary_n{n}",
-        module="simple_adversary_v3",
-        kwargs={"N": n},
-        agents=("adversary_0",) + good,
-        teams={"agents": good, "adversaries": ("adversary_0",)},
-        description=f"Physical deception: agent_0..{n - 1} (the paper's cooperating agents, know the target "
-        f"among {n} landmarks) vs adversary_0 (the paper's adversary, must infer it).",
-    )
-
-
-def _tag(variant: str, prey_max_speed: float | None) -> ScenarioSpec:
-    predators = ("adversary_0", "adversary_1", "adversary_2")
-    speed = "mpe2 default prey speed (1.3 vs 1.0)" if prey_max_speed is None else (
-        f"prey max_speed {prey_max_speed}"
-    )
-    return ScenarioSpec(
-        name=f"tag_{variant.lower()}",
-        module="simple_tag_v3",
-        # The paper's Table 3 has N = L = 3; mpe2's default is 2 obstacles.
-        kwargs={"num_good": 1, "num_adversaries": 3, "num_obstacles": 3},
-        agents=predators + ("agent_0",),
-        teams={"agents": predators, "adversaries": ("agent_0",)},
-        description=f"Predator-prey {variant}: mpe2 adversary_0..2 are the paper's agents (predators), mpe2 "
-        f"agent_0 is the paper's adversary (prey); 3 obstacles; {speed}.",
-        prey_max_speed=prey_max_speed,
-    )
-
-
-# Table 6's predator-prey (openai/maddpg's old ensemble_tag scenario): N = 4 predators, L = 1 landmark and
-# one fast prey, accel 6 against the predators' 3. mpe2's prey accel is 4, so it is raised after construction;
-# predator accel (3), every max_speed (predators 1.0, prey mpe2's 1.3) and the radii stay mpe2's.
-ENSEMBLE_TAG_PREY_ACCEL = 6.0
-
-
-def _ensemble_tag() -> ScenarioSpec:
-    predators = tuple(f"adversary_{i}" for i in range(4))
-    return ScenarioSpec(
-        name="ensemble_tag",
-        module="simple_tag_v3",
-        kwargs={"num_good": 1, "num_adversaries": 4, "num_obstacles": 1},
-        agents=predators + ("agent_0",),
-        teams={"agents": predators, "adversaries": ("agent_0",)},
-        description="Predator-prey for policy ensembles (Table 6): mpe2 adversary_0..3 are the paper's agents "
-        f"(predators, accel 3), mpe2 agent_0 is the paper's adversary (prey, accel {ENSEMBLE_TAG_PREY_ACCEL:g}); "
-        "1 obstacle; mpe2 default prey speed (1.3 vs 1.0).",
-        prey_accel=ENSEMBLE_TAG_PREY_ACCEL,
-    )
-
-
-SCENARIOS: dict[str, ScenarioSpec] = {
-    spec.name: spec
-    for spec in (
-        ScenarioSpec(
-            name="speaker_listener",
-            module="simple_speaker_listener_v4",
-            kwargs={},
-            agents=("speaker_0", "listener_0"),
-            teams={"agents": ("speaker_0", "listener_0")},
-            description="Cooperative communication: speaker_0 (the paper's speaker, immobile, says 3 values) "
-            "guides listener_0 (the paper's listener, moves, silent) to the target of 3 landmarks.",
-        ),
-        _spread(3),
-        _spread(6),
-        ScenarioSpec(
-            name="push",
-            module="simple_push_v3",
-            kwargs={},
-            agents=("adversary_0", "agent_0"),
-            teams={"agents": ("agent_0",), "adversaries": ("adversary_0",)},
-            description="Keep-away: agent_0 (the paper's agent, knows the target landmark) vs adversary_0 "
-            "(the paper's adversary, pushes it away from a target it must infer).",
-        ),
-        _adversary(2),
-        _adversary(4),
-        _tag("PP1", None),
-        _tag("PP2", 2.0),
-        ScenarioSpec(
-            name="crypto",
-            module="simple_crypto_v3",
-            kwargs={},
-            agents=("eve_0", "bob_0", "alice_0"),
-            teams={"agents": ("alice_0", "bob_0"), "adversaries": ("eve_0",)},
-            description="Covert communication: alice_0 (the paper's Alice, speaker) sends bob_0 (the paper's "
-            "Bob) a message encrypted with their shared key; eve_0 (the paper's Eve, adversary) also tries "
-            "to decode it; all immobile.",
-        ),
-        _ensemble_tag(),
-    )
-}
-
-
-def scenario_names() -> list[str]:
-    """Returns the keys of :data:`SCENARIOS` in definition order."""
-    return list(SCENARIOS)
-
 
 def check_dynamics(dynamics: str) -> str:
     """Returns `dynamics` if it is one of DYNAMICS; ValueError naming the valid values otherwise."""
@@ -215,7 +62,7 @@ def make_reference_env(
     Call ``reset(seed=...)`` before use: the constructor already ran one *unseeded* reset.
 
     Args:
-        name: A key of :data:`SCENARIOS`.
+        name: A key of envs.registry.SCENARIOS.
         dynamics: ``"mpe2"`` (as installed) or ``"paper"`` (the 2017 envs; see :func:`use_paper_dynamics`).
         max_cycles: Steps per episode; the env truncates (never terminates) after this many.
         render_mode: ``None``, ``"human"`` or ``"rgb_array"``.
@@ -229,9 +76,7 @@ def make_reference_env(
         RuntimeError: If mpe2's agent order differs from the spec's.
     """
     check_dynamics(dynamics)
-    spec = SCENARIOS.get(name)
-    if spec is None:
-        raise ValueError(f"Unknown scenario {name!r}; valid names: {', '.join(SCENARIOS)}")
+    spec = scenario_spec(name)
     module = importlib.import_module(f"mpe2.{spec.module}")
     env = module.parallel_env(
         **spec.kwargs,

@@ -47,11 +47,11 @@ def sub_policies(policy) -> list[Network]:
 
 
 def team_groups(scenario: str) -> list[list[int]]:
-    """Agent indices of each of the scenario's paper teams (the agents that share a sub-policy draw)."""
-    from envs.reference import SCENARIOS
+    """Agent indices of each of the scenario's paper teams (the agents that share a sub-policy draw), as the
+    scenario registry has them ("agents" first; the same as the batched port's `teams`)."""
+    from envs.registry import scenario_teams
 
-    spec = SCENARIOS[scenario]
-    return [[spec.agents.index(agent) for agent in members] for members in spec.teams.values()]
+    return [list(members) for members in scenario_teams(scenario).values()]
 
 
 def actor_logits(network: Network, observation: np.ndarray) -> np.ndarray:
@@ -76,7 +76,7 @@ def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episo
     """Runs `episodes` reference-env episodes with one member's actors and returns its table metrics.
 
     Args:
-        scenario: a key of envs.reference.SCENARIOS with metrics in maddpg.metrics.
+        scenario: a key of envs.registry.SCENARIOS (which names its metrics class).
         networks: one policy per agent, in the env's agent order: a Network, or a list of sub-policy
             Networks (each episode, each team draws one sub-policy uniformly for all its agents).
         seed: the member's seed (drives env resets and action sampling, apart from training's stream).
@@ -84,7 +84,8 @@ def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episo
         dynamics: the reference env's dynamics, "paper" or "mpe2" (always the dynamics the actors were
             trained in: the two read movement actions with opposite signs).
     """
-    from envs.reference import SCENARIOS, make_reference_env
+    from envs.reference import make_reference_env
+    from envs.registry import SCENARIOS
     from maddpg.metrics import scenario_metrics
 
     metrics = scenario_metrics(scenario)

@@ -40,7 +40,7 @@ def cross_play(options, plans) -> list[Path]:
     Returns:
         the cross-play folders (new or already complete).
     """
-    from envs.reference import SCENARIOS
+    from envs.registry import SCENARIOS
     from maddpg.restore import load_actor_weights
     from maddpg.evaluation import evaluate_jobs, member_policies
 

@@ -46,7 +46,7 @@ class Experiment:
 
     Attributes:
         name: results/<name>/ and the paper table's key in paper_figures.
-        variants: variant name -> envs.reference.SCENARIOS key, e.g. {"n3": "spread_n3", "n6": "spread_n6"}.
+        variants: variant name -> envs.registry.SCENARIOS key, e.g. {"n3": "spread_n3", "n6": "spread_n6"}.
         pairings: pairing name -> {paper team ("agents", "adversaries") -> critic kind ("maddpg", "ddpg")}.
         default_seeds, default_episodes: the paper's settings (or ours where it is silent; see the script).
         table_name: the file stem of the printed table (table1 .. table5).
@@ -77,9 +77,9 @@ class Experiment:
 
 def critic_kinds(scenario: str, teams: Mapping[str, str]) -> tuple[str, ...]:
     """Critic kind of every agent of a scenario (mpe2 order), from the kind of each of its paper teams."""
-    from envs.reference import SCENARIOS
+    from envs.registry import scenario_spec
 
-    spec = SCENARIOS[scenario]
+    spec = scenario_spec(scenario)
     if set(teams) != set(spec.teams):
         raise UsageError(f"pairing teams {sorted(teams)} do not match scenario {scenario}'s {sorted(spec.teams)}")
     team_of = {agent: team for team, members in spec.teams.items() for agent in members}

@@ -1,4 +1,5 @@
-"""Tests for envs.reference: every paper scenario builds on mpe2 and matches the paper's setup."""
+"""Tests for envs.reference and the registry it reads (envs.registry): every paper scenario builds on mpe2 and
+matches the paper's setup."""
 
 from __future__ import annotations
 
@@ -11,13 +12,8 @@ from gymnasium.spaces import Box
 from mpe2 import simple_tag_v3
 from pettingzoo.utils.env_logger import EnvLogger
 
-from envs.reference import (
-    SCENARIOS,
-    SPREAD_LOCAL_RATIO,
-    make_reference_env,
-    scenario_names,
-    to_env_actions,
-)
+from envs.reference import make_reference_env, to_env_actions
+from envs.registry import SCENARIOS, SPREAD_LOCAL_RATIO, scenario_names
 
 
 def _soft_actions(env, rng):

@@ -1,38 +1,60 @@
 """Batched TensorFlow ports of the mpe2 scenarios: state tensors [P, B, ...], one graph for P x B worlds.
 
-Every port follows one protocol (see speaker_listener.py for the first one):
-
-    name, agents (mpe2 order), observation_sizes, action_sizes, spec (a physics.WorldSpec), dynamics
-    reset(rng, num_envs) -> state        rng: maddpg.population_random.PopulationRandom; state: a NamedTuple
-    step(state, actions) -> (state, rewards [P, B, N])      actions: per agent [P, B, A_i] soft vectors
-    observe(state) -> per agent [P, B, O_i]
-    state_from_mpe2(worlds) -> state     worlds[p][b]: live mpe2 worlds (for teacher-forced parity tests)
-    goal_distance(state) -> [P, B]       optional: logged during training where a scenario has one goal
+Every port satisfies :class:`BatchedEnv` (tests/test_batched_protocol.py holds each registered one to it);
+which port a scenario has is the scenario registry's (envs.registry, PortSpec).
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
-# scenario (envs.reference.SCENARIOS key) -> (module under envs.batched, class name, constructor kwargs)
-_PORTS = {
-    "speaker_listener": ("speaker_listener", "BatchedSpeakerListener", {}),
-    "spread_n3": ("spread", "BatchedSpread", {"num_agents": 3}),
-    "spread_n6": ("spread", "BatchedSpread", {"num_agents": 6}),
-    "push": ("push", "BatchedPush", {}),
-    "adversary_n2": ("adversary", "BatchedAdversary", {"num_good": 2}),
-    "adversary_n4": ("adversary", "BatchedAdversary", {"num_good": 4}),
-    "tag_pp1": ("tag", "BatchedTag", {"prey_max_speed": 1.3}),
-    "tag_pp2": ("tag", "BatchedTag", {"prey_max_speed": 2.0}),
-    "crypto": ("crypto", "BatchedCrypto", {}),
-    # Table 6: 4 predators, 1 obstacle, prey accel 6 (mpe2's prey max_speed 1.3 kept).
-    "ensemble_tag": ("tag", "BatchedTag", {"num_predators": 4, "num_obstacles": 1, "prey_accel": 6.0}),
-}
-BATCHED_SCENARIOS = tuple(_PORTS)
+from envs.registry import SCENARIOS, scenario_spec
+
+BATCHED_SCENARIOS = tuple(SCENARIOS)  # every registered scenario has a port
+
+
+@runtime_checkable
+class BatchedEnv(Protocol):
+    """What the training loop and the parity tests ask of a batched port (see speaker_listener.py, the first).
+
+    P populations x B envs each, stepped as one tensor program; every tensor is [P, B, ...].
+
+    Attributes:
+        name: its registry key, e.g. "spread_n3".
+        agents: agent names in mpe2 order (the order of every per-agent sequence below).
+        observation_sizes, action_sizes: per agent O_i and A_i.
+        spec: the world's physics.WorldSpec (entity sizes, movability, ...).
+        dynamics: "paper" or "mpe2" (envs.batched.physics).
+        teams: paper role ("agents", then "adversaries" where there are any) -> agent indices into `agents`.
+    """
+
+    name: str
+    agents: Sequence[str]
+    observation_sizes: Sequence[int]
+    action_sizes: Sequence[int]
+    spec: Any
+    dynamics: str
+    teams: Mapping[str, tuple[int, ...]]
+
+    def reset(self, rng, num_envs: int) -> Any:
+        """Fresh worlds: a state NamedTuple of [P, B, ...] tensors (rng: maddpg.population_random.PopulationRandom)."""
+
+    def step(self, state, actions: Sequence[Any]) -> tuple[Any, Any]:
+        """(next state, rewards [P, B, N]) for per-agent soft actions [P, B, A_i]."""
+
+    def observe(self, state) -> list[Any]:
+        """Per agent observations [P, B, O_i]."""
+
+    def state_from_mpe2(self, worlds) -> Any:
+        """The state of live mpe2 worlds, worlds[p][b] (for the teacher-forced parity tests)."""
+
+
+# Optional beyond the protocol: goal_distance(state) -> [P, B], logged during training where a scenario has one goal.
 
 
 def make_batched_env(name: str, dtype=None, dynamics: str = "mpe2"):
-    """The batched port of a paper scenario (see envs.reference.SCENARIOS for the names).
+    """The batched port of a paper scenario, as the registry (envs.registry.SCENARIOS) names it.
 
     Args:
         name: the scenario.
@@ -45,10 +67,10 @@ def make_batched_env(name: str, dtype=None, dynamics: str = "mpe2"):
     from envs.batched.physics import check_dynamics
 
     check_dynamics(dynamics)
-    if name not in _PORTS:
+    if name not in BATCHED_SCENARIOS:
         raise ValueError(f"no batched port of scenario {name!r}; ported: {', '.join(BATCHED_SCENARIOS)}")
     import tensorflow as tf
 
-    module_name, class_name, kwargs = _PORTS[name]
-    module = importlib.import_module(f"envs.batched.{module_name}")
-    return getattr(module, class_name)(dtype=dtype or tf.float32, dynamics=dynamics, **kwargs)
+    port = scenario_spec(name).port
+    module = importlib.import_module(f"envs.batched.{port.module}")
+    return getattr(module, port.class_name)(dtype=dtype or tf.float32, dynamics=dynamics, **port.kwargs)

@@ -70,6 +70,8 @@ class BatchedAdversary:
         self.num_agents = num_good + 1
         self.name = f"adversary_n{num_good}"
         self.agents = ("adversary_0",) + tuple(f"agent_{i}" for i in range(num_good))
+        # paper role -> agent indices: the good agents v adversary_0
+        self.teams = {"agents": tuple(range(1, num_good + 1)), "adversaries": (0,)}
         self.observation_sizes = (4 * num_good,) + (4 * num_good + 2,) * num_good
         self.action_sizes = (5,) * self.num_agents  # movement only: every agent is silent
         entities = self.num_agents + num_good

@@ -61,6 +61,7 @@ class BatchedCrypto:
 
     name = "crypto"
     agents = ("eve_0", "bob_0", "alice_0")
+    teams = {"agents": (2, 1), "adversaries": (0,)}  # paper role -> agent indices: Alice and Bob v Eve
     observation_sizes = (4, 8, 8)
     action_sizes = (4, 4, 4)
     spec = WorldSpec(

@@ -57,6 +57,7 @@ class BatchedPush:
 
     name = "push"
     agents = ("adversary_0", "agent_0")
+    teams = {"agents": (1,), "adversaries": (0,)}  # paper role -> agent indices (the paper's agent is agent_0)
     observation_sizes = (8, 19)
     action_sizes = (5, 5)
     spec = WorldSpec(

@@ -38,6 +38,7 @@ class BatchedSpeakerListener:
 
     name = "speaker_listener"
     agents = ("speaker_0", "listener_0")
+    teams = {"agents": (SPEAKER, LISTENER)}  # paper role -> agent indices: one cooperating team
     observation_sizes = (3, 11)
     action_sizes = (3, 5)
     spec = WorldSpec(

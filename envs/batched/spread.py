@@ -71,6 +71,7 @@ class BatchedSpread:
         self.global_ratio = 1 - self.local_ratio
         self.name = f"spread_n{n}"
         self.agents = tuple(f"agent_{i}" for i in range(n))
+        self.teams = {"agents": tuple(range(n))}  # paper role -> agent indices: one cooperating team
         # own velocity, own position, N landmarks, N - 1 other agents, N - 1 utterances of width 2
         self.observation_sizes = (2 + 2 + 2 * n + 2 * (n - 1) + DIM_C * (n - 1),) * n
         self.action_sizes = (5,) * n

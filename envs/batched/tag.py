@@ -134,6 +134,8 @@ class BatchedTag:
             setup, f"tag_k{setup[0]}_l{setup[1]}_prey_accel_{setup[2]}_speed_{setup[3]}"
         )
         self.agents = _agent_names(self.num_predators)
+        # paper role -> agent indices: mpe2's adversary_* (predators) are the paper's agents, its prey the adversary
+        self.teams = {"agents": tuple(range(self.num_predators)), "adversaries": (self.num_predators,)}
         self.observation_sizes = _observation_sizes(self.num_predators, self.num_obstacles)
         self.action_sizes = (5,) * self.num_agents
         predators, agents, obstacles = self.num_predators, self.num_agents, self.num_obstacles

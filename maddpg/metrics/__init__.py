@@ -8,27 +8,13 @@ the last step, and finally `summary()` for {metric name: value averaged over the
 returns (all agents, and each paper team) are added by the loop itself (maddpg.evaluation), not here.
 
 Each metric's definition, threshold included, is written once in its module's docstring and repeated in the
-README; a changed definition gets a new metric name.
+README; a changed definition gets a new metric name. Which class serves which scenario is the scenario
+registry's (envs.registry.ScenarioSpec.metrics, a dotted name resolved here).
 """
 
 from __future__ import annotations
 
 import importlib
-
-# scenario (envs.reference.SCENARIOS key) -> (module under maddpg.metrics, class name)
-_REGISTRY = {
-    "speaker_listener": ("speaker_listener", "SpeakerListenerMetrics"),
-    "spread_n3": ("spread", "SpreadMetrics"),
-    "spread_n6": ("spread", "SpreadMetrics"),
-    "push": ("push", "PushMetrics"),
-    "adversary_n2": ("adversary", "AdversaryMetrics"),
-    "adversary_n4": ("adversary", "AdversaryMetrics"),
-    "tag_pp1": ("tag", "TagMetrics"),
-    "tag_pp2": ("tag", "TagMetrics"),
-    "crypto": ("crypto", "CryptoMetrics"),
-    "ensemble_tag": ("tag", "TagMetrics"),
-}
-
 
 class EpisodeMetrics:
     """Accumulates one scenario's table metrics over evaluation episodes (see the package docstring)."""
@@ -55,11 +41,13 @@ def scenario_metrics(scenario: str) -> EpisodeMetrics:
     Raises:
         ValueError: no metrics are defined for `scenario`.
     """
-    if scenario not in _REGISTRY:
-        raise ValueError(f"no evaluation metrics for scenario {scenario!r}; have: {', '.join(_REGISTRY)}")
-    module_name, class_name = _REGISTRY[scenario]
-    module = importlib.import_module(f"maddpg.metrics.{module_name}")
-    return getattr(module, class_name)()
+    from envs.registry import SCENARIOS
+
+    if scenario not in SCENARIOS or not SCENARIOS[scenario].metrics:
+        have = [name for name, spec in SCENARIOS.items() if spec.metrics]
+        raise ValueError(f"no evaluation metrics for scenario {scenario!r}; have: {', '.join(have)}")
+    module_name, _, class_name = SCENARIOS[scenario].metrics.rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)()
 
 
 def is_collision(entity_a, entity_b) -> bool:
