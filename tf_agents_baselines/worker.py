@@ -97,8 +97,8 @@ def main(argv: list[str]) -> int:
         value = arguments.pop(0).split("=", 1)[1]
         max_new_seeds = int(value) if value.isdigit() else -1
     if not arguments or max_new_seeds < 0 or any(arg.startswith("-") for arg in arguments):
-        print("usage: TF_USE_LEGACY_KERAS=1 python -m tf_agents_baselines.worker [--max_new_seeds=K] RUN_DIR [RUN_DIR ...] "
-              "(started by python -m reproduction.independent_baselines)", file=sys.stderr)
+        print("usage: TF_USE_LEGACY_KERAS=1 python -m tf_agents_baselines.worker [--max_new_seeds=K] "
+              "RUN_DIR [RUN_DIR ...] (started by python -m reproduction.independent_baselines)", file=sys.stderr)
         return 2
     run_dirs = [Path(arg) for arg in arguments]
     for run_dir in run_dirs:
