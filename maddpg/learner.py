@@ -1,6 +1,6 @@
 """The MADDPG / DDPG learner: decentralised actors, one critic per agent, updated as openai/maddpg does.
 
-Read top to bottom, `Learner.update_agent` is the algorithm (reference: maddpg/trainer/maddpg.py, `update`):
+Read top to bottom, `Learner.update_agent_on` is the algorithm (reference: maddpg/trainer/maddpg.py, `update`):
 
     y        = r_i + gamma * Q'_i(x', a'_1..a'_N),          a'_j ~ GumbelSoftmax(mu'_j(o'_j))
     L_critic = mean (Q_i(x, a_1..a_N) - y)^2
@@ -11,18 +11,20 @@ where x is every agent's observation for a `maddpg` critic and only o_i for a `d
 for the actions). Agents are updated one after another, each on its own freshly sampled batch, and each
 agent's target networks move right after its own update, exactly in the reference order.
 
-With `policy_inference` (paper sec. 4.2) agent i also learns an approximation mu_hat_i^j of every other agent
-j's policy (maximum log-likelihood of j's latest actions plus lambda x entropy, one gradient step per update)
-and its critic target uses the approximations' target networks for a'_j (j != i): agent i's update then never
-reads another agent's true actor.
-
-With policy ensembles (paper sec. 4.3, `ensemble_size` K > 1) every agent holds K sub-policies, each a full
-MADDPG agent (actor, critic, targets, Adam states) on the learner's population axis: member p * K + k is
-seed p's sub-policy k. In every env one sub-policy per team acts for a whole episode (`act`'s
-`sub_policies`); sub-policy k of agent i learns only from its team's buffer k, and its critic target draws
-a'_j from sub-policy k for a teammate j and from the sub-policy j's team used in that stored transition for
-an opponent j. The actor loss is divided by K: the sum over members is then the paper's ensemble objective
-J_e = 1/K sum_k J(mu_i^(k)). K = 1 is plain MADDPG, number for number.
+Which policy mu'_j supplies a'_j is the one thing the paper's three variants change, so it is one strategy
+object (`TargetActions`) the learner is given, chosen once from the config (`target_actions_for`):
+- `TrueTargetActors` (MADDPG, sec. 4.1): every agent's own target actor.
+- `InferredPolicies` (sec. 4.2, `policy_inference`): agent i also learns an approximation mu_hat_i^j of
+  every other agent j's policy (maximum log-likelihood of j's latest actions plus lambda x entropy, one
+  gradient step per update) and uses the approximations' target networks for a'_j (j != i): agent i's
+  update then never reads another agent's true actor.
+- `EnsembleOpponents` (sec. 4.3, `ensemble_size` K > 1): every agent holds K sub-policies, each a full
+  MADDPG agent (actor, critic, targets, Adam states) on the learner's population axis: member p * K + k is
+  seed p's sub-policy k. In every env one sub-policy per team acts for a whole episode (`act`'s
+  `sub_policies`); sub-policy k of agent i learns only from its team's buffer k, and its critic target
+  draws a'_j from sub-policy k for a teammate j and from the sub-policy j's team used in that stored
+  transition for an opponent j. The actor loss is divided by K: the sum over members is then the paper's
+  ensemble objective J_e = 1/K sum_k J(mu_i^(k)). K = 1 is plain MADDPG, number for number.
 
 Everything carries a leading population axis (P seeds, or P x K members); losses are summed over it (each
 member's own mean), so each member's gradient is the gradient of its own loss and per-member Adam states
@@ -31,7 +33,7 @@ stay independent.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import keras
 import numpy as np
@@ -72,16 +74,106 @@ def critic_input(kind: str, agent: int, observations: Sequence[tf.Tensor], actio
     return tf.concat([observations[agent], actions[agent]], axis=-1)
 
 
+def chosen_logits(network: keras.Model, observations: tf.Tensor, choice: tf.Tensor, ensemble_size: int) -> tf.Tensor:
+    """[P, n, A]: row n of seed p from the sub-policy choice[p, n] of a network with P x K members.
+
+    Every sub-policy of the seed is evaluated on all n rows and the chosen one kept (K is 2-3, and this
+    keeps the graph static). observations: [P, n, O]; choice: [P, n] int32 in [0, K).
+    """
+    tiled = tf.repeat(observations, ensemble_size, axis=0)  # [P * K, n, O]: member p * K + k sees seed p's rows
+    logits = network(tiled)  # [P * K, n, A]
+    logits = tf.reshape(logits, [-1, ensemble_size, tf.shape(logits)[1], logits.shape[-1]])  # [P, K, n, A]
+    logits = tf.transpose(logits, [0, 2, 1, 3])  # [P, n, K, A]
+    return tf.gather(logits, choice, axis=2, batch_dims=2)  # [P, n, A]
+
+
+class TargetActions(Protocol):
+    """Which policy plays agent j in agent i's critic target y_i = r_i + gamma * Q'_i(x', a'_1..a'_N)."""
+
+    def logits(self, agent: int, next_observations: Sequence[tf.Tensor], buffer: ReplayBuffer,
+               indices: tf.Tensor) -> list[tf.Tensor]:
+        """Per agent j [P, batch, A_j]: the logits at o'_j that a'_j is sampled from, for agent i's batch.
+
+        Args:
+            agent: i, the agent whose critic target this is.
+            next_observations: per agent j [P, batch, O_j], o'_j of the batch.
+            buffer, indices: where the batch came from ([P, batch] rows), for strategies that read what
+                else was stored with each transition.
+        """
+
+
+class TrueTargetActors:
+    """MADDPG (sec. 4.1): a'_j ~ mu'_j(o'_j), every agent's own target actor."""
+
+    def __init__(self, learner: Learner):
+        self.target_actors = learner.target_actors
+
+    def logits(self, agent, next_observations, buffer, indices):
+        return [network(obs) for network, obs in zip(self.target_actors, next_observations)]
+
+
+class InferredPolicies:
+    """Inferring policies (sec. 4.2): agent i's own target actor for itself, its target approximations
+    mu_hat'_i^j of the others, so that agent i's update never reads another agent's true actor."""
+
+    def __init__(self, learner: Learner):
+        # policies[i][j]: the network that plays j in agent i's critic target.
+        self.policies = [[learner.target_actors[j] if j == i else learner.target_approximations[i][j]
+                          for j in range(len(learner.actors))] for i in range(len(learner.actors))]
+
+    def logits(self, agent, next_observations, buffer, indices):
+        return [network(obs) for network, obs in zip(self.policies[agent], next_observations)]
+
+
+class EnsembleOpponents:
+    """Policy ensembles (sec. 4.3): for member p * K + k of agent i, a teammate j plays its sub-policy k
+    (the member's own: the buffer holds only episodes where i's team played k), and an opponent j plays
+    the sub-policy its team played in each stored transition."""
+
+    def __init__(self, learner: Learner):
+        self.target_actors, self.teams, self.size = learner.target_actors, learner.teams, learner.ensemble_size
+
+    def logits(self, agent, next_observations, buffer, indices):
+        return self.logits_given(agent, next_observations, buffer.sample_sub_policies(indices))
+
+    def logits_given(self, agent: int, next_observations, sub_policies: tf.Tensor) -> list[tf.Tensor]:
+        """Per agent j [P x K, batch, A_j], given sub_policies [P x K, batch, teams] int32 the sub-policy
+        each team played in each transition of the batch."""
+        size, team = self.size, self.teams[agent]
+        logits = []
+        for j, (network, obs) in enumerate(zip(self.target_actors, next_observations)):
+            if self.teams[j] == team:
+                logits.append(network(obs))  # [P * K, batch, A_j]
+                continue
+            batch = tf.shape(obs)[1]
+            by_seed = tf.reshape(obs, [-1, size * batch, obs.shape[-1]])  # [P, K * batch, O_j]
+            choice = tf.reshape(sub_policies[..., self.teams[j]], [-1, size * batch])  # [P, K * batch]
+            chosen = chosen_logits(network, by_seed, choice, size)  # [P, K * batch, A_j]
+            logits.append(tf.reshape(chosen, [-1, batch, chosen.shape[-1]]))  # [P * K, batch, A_j]
+        return logits
+
+
+def target_actions_for(config: TrainConfig) -> type:
+    """The TargetActions class a config asks for (policy inference and ensembles never combine)."""
+    if config.policy_inference:
+        return InferredPolicies
+    if config.ensemble_size > 1:
+        return EnsembleOpponents
+    return TrueTargetActors
+
+
 class Learner(tf.Module):
     """Actors, critics, their targets and optimizers for every agent of P populations."""
 
     def __init__(self, config: TrainConfig, observation_sizes: Sequence[int], action_sizes: Sequence[int],
-                 teams: Sequence[int] | None = None):
+                 teams: Sequence[int] | None = None, target_actions: type | None = None):
         """Args:
         config: the run's settings.
         observation_sizes, action_sizes: per agent, in the env's order.
         teams: per agent, the index of its team (agents of a team share their sub-policy draw); only
             needed with ensembles, default: one team.
+        target_actions: the TargetActions class that picks a'_j (built on this learner); default:
+            `target_actions_for(config)`. EnsembleOpponents with K = 1 must (and does) equal the default.
         """
         super().__init__(name="learner")
         if len(config.critic_kinds) != len(observation_sizes):
@@ -117,6 +209,7 @@ class Learner(tf.Module):
         self.approximations, self.target_approximations, self.approximation_optimizers = [], [], []
         if config.policy_inference:
             self._build_approximations()
+        self.target_actions = (target_actions or target_actions_for(config))(self)
         approximation_networks = [net for row in self.approximations + self.target_approximations
                                   for net in row if net is not None]
         # tf.train.Checkpoint does not follow a tf.Module into Keras 3 models, so their weights (targets
@@ -175,22 +268,9 @@ class Learner(tf.Module):
         if sub_policies is None:
             logits = [network(obs) for network, obs in zip(networks, observations)]
         else:
-            logits = [self.chosen_logits(network, obs, choice)
+            logits = [chosen_logits(network, obs, choice, self.ensemble_size)
                       for network, obs, choice in zip(networks, observations, sub_policies)]
         return self._sample_actions(logits, rng)
-
-    def chosen_logits(self, network: keras.Model, observations: tf.Tensor, choice: tf.Tensor) -> tf.Tensor:
-        """[P, n, A]: row n of seed p from the sub-policy choice[p, n] of a network with P x K members.
-
-        Every sub-policy of the seed is evaluated on all n rows and the chosen one kept (K is 2-3, and this
-        keeps the graph static). observations: [P, n, O]; choice: [P, n] int32 in [0, K).
-        """
-        size = self.ensemble_size
-        tiled = tf.repeat(observations, size, axis=0)  # [P * K, n, O]: member p * K + k sees seed p's rows
-        logits = network(tiled)  # [P * K, n, A]
-        logits = tf.reshape(logits, [-1, size, tf.shape(logits)[1], logits.shape[-1]])  # [P, K, n, A]
-        logits = tf.transpose(logits, [0, 2, 1, 3])  # [P, n, K, A]
-        return tf.gather(logits, choice, axis=2, batch_dims=2)  # [P, n, A]
 
     def _sample_actions(self, logits: Sequence[tf.Tensor], rng: PopulationRandom):
         """Per agent [P, B, A_i]: a Gumbel-softmax sample of logits[i] [P, B, A_i], one draw per agent."""
@@ -253,27 +333,20 @@ class Learner(tf.Module):
         Returns:
             (critic_loss [P], actor_loss [P]) each member's own loss.
         """
-        config = self.config
+        config, critic, actor = self.config, self.critics[agent], self.actors[agent]
         observations, actions, rewards, next_observations = buffer.sample(indices)
-        if config.policy_inference:
-            target_logits = self._inferred_target_logits(agent, next_observations)
-        elif self.ensemble_size > 1:
-            target_logits = self._ensemble_target_logits(agent, next_observations,
-                                                         buffer.sample_sub_policies(indices))
-        else:
-            target_logits = [network(obs) for network, obs in zip(self.target_actors, next_observations)]
-        target_actions = self._relaxed_actions(target_logits, target_noise)  # per agent j [P, batch, A_j]
+        # y = r_i + gamma * Q'_i(x', a'_1..a'_N), each a'_j sampled from the policy the strategy names.
+        target_logits = self.target_actions.logits(agent, next_observations, buffer, indices)  # per j [P, batch, A_j]
+        target_actions = self._relaxed_actions(target_logits, target_noise)  # per j [P, batch, A_j]
         target = self.critic_target(agent, rewards, next_observations, target_actions)  # [P, batch, 1]
 
-        critic = self.critics[agent]
-        with tf.GradientTape() as tape:
-            critic_member_loss = self.critic_loss(agent, observations, actions, target)
+        with tf.GradientTape() as tape:  # L_critic = mean (Q_i(x, a) - y)^2
+            critic_member_loss = self.critic_loss(agent, observations, actions, target)  # [P]
             critic_loss = tf.reduce_sum(critic_member_loss)  # sum over P: each member gets its own gradient
         self._apply(self.critic_optimizers[agent], tape.gradient(critic_loss, critic.trainable_variables), critic)
 
-        actor = self.actors[agent]
-        with tf.GradientTape() as tape:
-            actor_member_loss = self.actor_loss(agent, observations, actions, actor_noise)
+        with tf.GradientTape() as tape:  # L_actor = -mean Q_i(x, a_1..mu_i(o_i)..a_N) + logit penalty
+            actor_member_loss = self.actor_loss(agent, observations, actions, actor_noise)  # [P]
             # 1/K: the sum over a seed's K sub-policies is the ensemble objective, their mean (exact for K = 1).
             actor_loss = tf.reduce_sum(actor_member_loss) / self.ensemble_size
         self._apply(self.actor_optimizers[agent], tape.gradient(actor_loss, actor.trainable_variables), actor)
@@ -282,41 +355,13 @@ class Learner(tf.Module):
         soft_update(self.target_critics[agent].trainable_variables, critic.trainable_variables, config.tau)
         return critic_member_loss, actor_member_loss
 
-    def inferred_target_actions(self, agent: int, next_observations, rng: PopulationRandom):
-        """Per agent [P, batch, A_j]: agent i's own target actor for itself, its target approximations for the
-        others; the same random draws, in the same order, as `act(..., target=True)`."""
-        return self._sample_actions(self._inferred_target_logits(agent, next_observations), rng)
-
-    def _inferred_target_logits(self, agent: int, next_observations):
-        """Per agent j [P, batch, A_j]: the logits `inferred_target_actions` samples from."""
-        networks = [self.target_actors[j] if j == agent else self.target_approximations[agent][j]
-                    for j in range(len(self.actors))]
-        return [network(obs) for network, obs in zip(networks, next_observations)]
-
     def ensemble_target_actions(self, agent: int, next_observations, sub_policies: tf.Tensor,
                                 rng: PopulationRandom):
-        """Per agent [P x K, batch, A_j], the a'_j of a batch from agent i's team's buffers.
-
-        Member p * K + k holds transitions in which agent i's team played sub-policy k, so a teammate's a'_j
-        comes from its own member; an opponent's team played the sub-policy stored with each transition
-        (sub_policies [P x K, batch, teams] int32), which `chosen_logits` picks row by row.
-        """
-        return self._sample_actions(self._ensemble_target_logits(agent, next_observations, sub_policies), rng)
-
-    def _ensemble_target_logits(self, agent: int, next_observations, sub_policies: tf.Tensor):
-        """Per agent j [P x K, batch, A_j]: the logits `ensemble_target_actions` samples from."""
-        size, team = self.ensemble_size, self.teams[agent]
-        logits = []
-        for j, (network, obs) in enumerate(zip(self.target_actors, next_observations)):
-            if self.teams[j] == team:
-                logits.append(network(obs))  # [P * K, batch, A_j]
-                continue
-            batch = tf.shape(obs)[1]
-            by_seed = tf.reshape(obs, [-1, size * batch, obs.shape[-1]])  # [P, K * batch, O_j]
-            choice = tf.reshape(sub_policies[..., self.teams[j]], [-1, size * batch])  # [P, K * batch]
-            chosen = self.chosen_logits(network, by_seed, choice)  # [P, K * batch, A_j]
-            logits.append(tf.reshape(chosen, [-1, batch, chosen.shape[-1]]))  # [P * K, batch, A_j]
-        return logits
+        """Per agent [P x K, batch, A_j], the sampled a'_j of `EnsembleOpponents` for a batch from agent i's
+        team's buffers, given the sub-policies each team played (sub_policies [P x K, batch, teams] int32);
+        one uniform draw per agent, in agent order, as `update_agent` draws them."""
+        logits = EnsembleOpponents(self).logits_given(agent, next_observations, sub_policies)
+        return self._sample_actions(logits, rng)
 
     def approximation_loss(self, log_probs: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
         """[P] -(mean log-likelihood of j's actions + lambda x mean entropy) under mu_hat_i^j.
