@@ -7,8 +7,9 @@ All members receive B transitions per environment step, so one shared write poin
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Mapping, Sequence
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -122,3 +123,55 @@ class ReplayBuffer(tf.Module):
         count = min(int(count), self.capacity)
         newest_first = (self.pointer - 1 - tf.range(count)) % self.capacity  # [count]
         return tf.tile(newest_first[None, :], [self.population, 1])
+
+    def fields(self) -> Iterator[tuple[str, tf.Variable]]:
+        """(name, variable) of every per-transition field, [P * C, width] each, in a fixed order."""
+        for label, variables in (("obs", self.observations), ("act", self.actions),
+                                 ("next_obs", self.next_observations)):
+            for i, variable in enumerate(variables):
+                yield f"{label}_{i}", variable
+        yield "rewards", self.rewards
+        if self.sub_policies is not None:
+            yield "sub_policies", self.sub_policies
+
+    def filled_rows(self) -> dict[str, tf.Tensor]:
+        """What a resume needs of the buffer: each field's filled rows, [P * size, width] (member p's `size`
+        rows first, as p owns rows p*C .. p*C + size - 1 until the ring wraps), and size and pointer.
+
+        The rows past `size` are zeros never sampled (indices lie in [0, size)), so dropping them loses
+        nothing: restore_filled_rows rebuilds a buffer identical to this one. Saving all C rows would cost a
+        finished 10-seed speaker-listener run about 0.95 GB of zeros and stale data.
+        """
+        size = int(self.size.numpy())
+        rows = {"size": self.size.read_value(), "pointer": self.pointer.read_value()}
+        for name, variable in self.fields():
+            if size == self.capacity:
+                rows[name] = variable.read_value()
+            else:
+                blocks = tf.reshape(variable, [self.population, self.capacity, -1])[:, :size]  # [P, size, width]
+                rows[name] = tf.reshape(blocks, [self.population * size, -1])
+        return rows
+
+    def restore_filled_rows(self, rows: Mapping[str, np.ndarray]) -> None:
+        """Inverse of filled_rows: writes the saved rows back into an empty buffer of the same shape.
+
+        Raises:
+            ValueError: the rows do not fit this buffer (another population, capacity or field width).
+        """
+        size = int(rows["size"])
+        if not 0 <= size <= self.capacity:
+            raise ValueError(f"saved replay size {size} does not fit a buffer of capacity {self.capacity}")
+        member_rows = tf.constant((np.arange(self.population)[:, None] * self.capacity
+                                   + np.arange(size)[None, :]).reshape(-1), tf.int32)  # [P * size]
+        for name, variable in self.fields():
+            saved = np.asarray(rows[name])
+            width = variable.shape[-1]
+            if saved.shape != (self.population * size, width):
+                raise ValueError(f"saved replay field {name} has shape {saved.shape}, expected "
+                                 f"{(self.population * size, width)}")
+            if size == self.capacity:
+                variable.assign(saved)
+            elif size:  # a scatter into the zeros already there: no second full-size copy in memory
+                variable.scatter_update(tf.IndexedSlices(tf.constant(saved, variable.dtype), member_rows))
+        self.size.assign(size)
+        self.pointer.assign(int(rows["pointer"]))

@@ -1,4 +1,9 @@
-"""Restoring a run's actors from its latest checkpoint, without its replay buffer (for evaluation)."""
+"""Restoring a run's actors from its latest checkpoint, without its replay buffer (for evaluation).
+
+Both checkpoint layouts (maddpg/run.py: finished, networks only; resume, with the filled replay rows) and the
+one before them (whole buffers) keep the networks under the same `trainer/learner/...` keys, so one partial
+restore of the learner reads them all.
+"""
 
 from __future__ import annotations
 

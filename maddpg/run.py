@@ -1,4 +1,16 @@
-"""Drives a training run: resume from the last checkpoint, iterate, log, checkpoint, stop on NaN."""
+"""Drives a training run: resume from the last checkpoint, iterate, log, checkpoint, stop on NaN.
+
+Checkpoints (run_dir/checkpoints/ckpt-<episodes done>, only the latest kept) come in two kinds:
+- resume (written every checkpoint_every_episodes while the run is unfinished): `trainer/...`, every
+  tracked part of the Trainer but its replay buffers (networks, target networks, optimizer states, random
+  streams, counters), plus `replay/<buffer>/<field>`, only the filled rows of each buffer ([P * size, width])
+  with its size and pointer. Resuming from it continues bit-exactly.
+- finished (written when the last episode is done): `trainer/...` alone. What evaluation, rendering and
+  further use need, without the replay buffer (about 0.95 GB for a 10-seed speaker-listener run; the finished
+  checkpoint is a few MB).
+Checkpoints written before this layout hold whole buffers under trainer/ and are still resumed; a finished
+run's old checkpoint is rewritten in the finished layout the next time train() opens the run.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +24,7 @@ from tqdm import tqdm
 from envs.batched import make_batched_env
 from maddpg import results
 from maddpg.config import LEGACY_DYNAMICS, TrainConfig
+from maddpg.replay import ReplayBuffer
 from maddpg.training import Trainer
 
 
@@ -110,7 +123,8 @@ def check_env_signature(run_dir: Path, env) -> None:
     raise results.UsageError(f"the checkpoint in {run_dir} does not match scenario {env.name} ({details})")
 
 
-def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_after_iterations: int | None = None):
+def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_after_iterations: int | None = None,
+          on_checkpoint=None):
     """Trains (or resumes) the run in run_dir until config.episodes episodes per seed are done.
 
     Args:
@@ -118,6 +132,8 @@ def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_aft
         run_dir: results/<experiment>/<run_id>; created, or resumed when it holds a run with the same config.
         progress: show a progress bar.
         stop_after_iterations: stop early after this many iterations (used to test resuming).
+        on_checkpoint: called with each checkpoint's path once it is saved (the paper driver's tests kill a
+            worker at that point).
 
     Returns:
         The Trainer, holding the trained networks.
@@ -131,11 +147,13 @@ def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_aft
     trainer = build_trainer(config)
     check_env_signature(run_dir, trainer.env)
     results.update_meta(run_dir, env=env_signature(trainer.env), dynamics=config.dynamics)
-    checkpoint = tf.train.Checkpoint(trainer=trainer)
-    manager = tf.train.CheckpointManager(checkpoint, run_dir / results.CHECKPOINT_DIR, max_to_keep=1)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    checkpoint_dir = run_dir / results.CHECKPOINT_DIR
+    latest = tf.train.latest_checkpoint(str(checkpoint_dir))
+    if latest:
+        restore_checkpoint(trainer, latest)
     episodes_done = int(trainer.episodes_done.numpy())
+    if latest and episodes_done >= config.episodes and checkpoint_holds_replay(latest):
+        latest = save_checkpoint(trainer, checkpoint_dir, finished=True)  # a finished run keeps no replay
     writer = results.MetricsWriter(run_dir / results.METRICS_FILE, config)
     writer.truncate_after(episodes_done)  # rows written after the checkpoint are produced again below
     summary_writer = tf.summary.create_file_writer(str(run_dir / results.TENSORBOARD_DIR))
@@ -152,7 +170,7 @@ def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_aft
     while episodes_done < config.episodes:
         outputs = trainer.iteration()
         episodes_done = int(trainer.episodes_done.numpy())
-        _check_finite(outputs, config, agents, episodes_done, manager.latest_checkpoint)
+        _check_finite(outputs, config, agents, episodes_done, latest)
         window.add(outputs)
         bar.update(config.num_envs)
         if episodes_done % config.log_every_episodes == 0:
@@ -163,7 +181,9 @@ def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_aft
             bar.set_postfix(reward=f"{team:.2f}", updates=int(trainer.updates.numpy()))
             window = _Window(config.population, len(agents))
         if episodes_done % config.checkpoint_every_episodes == 0 or episodes_done >= config.episodes:
-            manager.save(checkpoint_number=episodes_done)
+            latest = save_checkpoint(trainer, checkpoint_dir, finished=episodes_done >= config.episodes)
+            if on_checkpoint is not None:
+                on_checkpoint(latest)
         iterations += 1
         if stop_after_iterations is not None and iterations >= stop_after_iterations:
             break
@@ -178,3 +198,88 @@ def _write_summaries(summary_writer, rows, episode: int) -> None:
         for row in rows:
             tf.summary.scalar(f"seed{row['seed']}/{row['role']}/{row['metric']}", row["value"])
     summary_writer.flush()
+
+
+def replay_buffers(trainer: Trainer) -> list[tuple[str, ReplayBuffer]]:
+    """(checkpoint path, buffer) of every replay buffer the trainer holds: "buffer", or "team_buffers/<t>"."""
+    found = []
+    for name, value in vars(trainer).items():
+        if isinstance(value, ReplayBuffer):
+            found.append((name, value))
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, ReplayBuffer) for v in value):
+            found += [(f"{name}/{i}", buffer) for i, buffer in enumerate(value)]
+    return found
+
+
+def _state_without_replay(trainer: Trainer) -> tf.Module:
+    """A stand-in for the trainer in a checkpoint: the same tracked attributes (so the same `trainer/...`
+    keys as a checkpoint of the whole trainer), less the replay buffers."""
+    buffers = {id(buffer) for _, buffer in replay_buffers(trainer)}
+    state = tf.Module(name="trainer_state")
+    for name, value in vars(trainer).items():
+        if name.startswith("_"):
+            continue
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if any(id(item) in buffers for item in items):
+            continue
+        if items and all(isinstance(item, (tf.Module, tf.Variable)) for item in items):
+            setattr(state, name, value)
+    return state
+
+
+def save_checkpoint(trainer: Trainer, directory: Path, *, finished: bool) -> str:
+    """Saves ckpt-<episodes done> in directory (the older one is deleted); returns its path.
+
+    finished: write the finished layout (no replay); else the resume layout (the buffers' filled rows).
+    """
+    root = tf.train.Checkpoint(trainer=_state_without_replay(trainer))
+    if not finished:
+        replay = tf.Module(name="replay")
+        for path, buffer in replay_buffers(trainer):
+            rows = buffer.filled_rows()
+            saved = tf.Module(name="filled_rows")
+            for field in list(rows):  # popped one by one: one copy of the rows in memory, not two
+                setattr(saved, field, tf.Variable(rows.pop(field), trainable=False))
+            owner, _, index = path.partition("/")
+            if index:
+                if not hasattr(replay, owner):
+                    setattr(replay, owner, [])
+                getattr(replay, owner).append(saved)
+            else:
+                setattr(replay, owner, saved)
+        root.replay = replay
+    manager = tf.train.CheckpointManager(root, str(directory), max_to_keep=1)
+    return manager.save(checkpoint_number=int(trainer.episodes_done.numpy()))
+
+
+def checkpoint_holds_replay(path: str) -> bool:
+    """Whether a checkpoint holds replay rows (a resume checkpoint, or one of the layout before it)."""
+    return any(name.startswith("replay/") or _is_whole_buffer_key(name) for name, _ in tf.train.list_variables(path))
+
+
+def _is_whole_buffer_key(name: str) -> bool:
+    return name.startswith(("trainer/buffer/", "trainer/team_buffers/"))
+
+
+def restore_checkpoint(trainer: Trainer, path: str) -> None:
+    """Restores a checkpoint of either layout (or of the one before them) into a freshly built trainer.
+
+    Raises:
+        results.UsageError: the checkpoint is a finished one (no replay) of a run that is not finished.
+    """
+    names = [name for name, _ in tf.train.list_variables(path)]
+    if any(_is_whole_buffer_key(name) for name in names):  # the layout before: whole buffers under trainer/
+        tf.train.Checkpoint(trainer=trainer).restore(path).assert_existing_objects_matched()
+        return
+    tf.train.Checkpoint(trainer=_state_without_replay(trainer)).restore(path).expect_partial() \
+        .assert_existing_objects_matched()
+    if any(name.startswith("replay/") for name in names):
+        reader = tf.train.load_checkpoint(path)
+        for buffer_path, buffer in replay_buffers(trainer):
+            fields = [name for name, _ in buffer.fields()] + ["size", "pointer"]
+            buffer.restore_filled_rows(
+                {field: reader.get_tensor(f"replay/{buffer_path}/{field}/.ATTRIBUTES/VARIABLE_VALUE")
+                 for field in fields})
+    elif int(trainer.episodes_done.numpy()) < trainer.config.episodes:
+        raise results.UsageError(f"{path} is a finished run's checkpoint (no replay buffer) but holds only "
+                                 f"{int(trainer.episodes_done.numpy())} of {trainer.config.episodes} episodes")

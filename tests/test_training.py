@@ -107,3 +107,68 @@ def test_resume_of_a_checkpoint_made_for_other_observation_sizes_is_refused(make
     with pytest.raises(UsageError, match=r"observation_sizes: checkpoint \[3, 12\] vs scenario \[3, 11\]"):
         train(config, tmp_path / "run", progress=False)
     assert before == {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
+
+
+def _checkpoint_shapes(run_dir):
+    return dict(tf.train.list_variables(tf.train.latest_checkpoint(str(run_dir / "checkpoints"))))
+
+
+def test_finished_run_checkpoint_holds_no_replay_rows(make_config, tmp_path):
+    train(make_config(episodes=100), tmp_path / "run", progress=False)
+    shapes = _checkpoint_shapes(tmp_path / "run")
+    assert not [name for name in shapes if name.startswith(("replay/", "trainer/buffer/"))]
+    assert any(name.startswith("trainer/learner/") for name in shapes)  # networks and optimizer states
+    assert any(name.startswith("trainer/rng/") for name in shapes)  # random streams
+    assert "trainer/episodes_done/.ATTRIBUTES/VARIABLE_VALUE" in shapes
+
+
+def test_resume_checkpoint_holds_only_the_filled_rows(make_config, tmp_path):
+    config = make_config(episodes=300)  # P=2; checkpoint at episode 100: 100 x 25 transitions per seed
+    train(config, tmp_path / "run", progress=False, stop_after_iterations=3)
+    shapes = _checkpoint_shapes(tmp_path / "run")
+    filled = 100 * config.episode_length
+    assert shapes["replay/buffer/obs_1/.ATTRIBUTES/VARIABLE_VALUE"] == [2 * filled, 11]
+    assert shapes["replay/buffer/act_0/.ATTRIBUTES/VARIABLE_VALUE"] == [2 * filled, 3]
+    assert shapes["replay/buffer/rewards/.ATTRIBUTES/VARIABLE_VALUE"] == [2 * filled, 2]
+    assert not [name for name in shapes if name.startswith("trainer/buffer/")]
+
+
+def test_checkpoint_of_the_layout_before_resumes_and_is_compacted_when_finished(make_config, tmp_path):
+    """A checkpoint with the whole buffer under trainer/ (written before the two layouts) still resumes to
+    the same metrics, and the finished run then keeps no replay."""
+    from maddpg.run import restore_checkpoint
+
+    config = make_config(episodes=300)
+    train(config, tmp_path / "whole", progress=False)
+    run_dir = tmp_path / "old"
+    train(config, run_dir, progress=False, stop_after_iterations=3)
+    trainer = build_trainer(config)
+    checkpoints = run_dir / "checkpoints"
+    restore_checkpoint(trainer, tf.train.latest_checkpoint(str(checkpoints)))
+    for path in checkpoints.iterdir():
+        path.unlink()
+    manager = tf.train.CheckpointManager(tf.train.Checkpoint(trainer=trainer), str(checkpoints), max_to_keep=1)
+    manager.save(checkpoint_number=100)
+    assert _checkpoint_shapes(run_dir)["trainer/buffer/observations/0/.ATTRIBUTES/VARIABLE_VALUE"] == [2 * 7500, 3]
+    train(config, run_dir, progress=False)
+    assert (run_dir / "metrics.csv").read_text() == (tmp_path / "whole" / "metrics.csv").read_text()
+    assert not [name for name in _checkpoint_shapes(run_dir) if name.startswith(("replay/", "trainer/buffer/"))]
+
+
+def test_actors_load_from_finished_checkpoints_of_both_layouts(make_config, tmp_path):
+    from maddpg.restore import load_actor_weights
+
+    config = make_config(episodes=100)
+    trainer = train(config, tmp_path / "run", progress=False)
+    expected = actor_weights(trainer.learner)
+    _, loaded = load_actor_weights(tmp_path / "run")
+    old_dir = tmp_path / "run" / "checkpoints"
+    for path in old_dir.iterdir():
+        path.unlink()
+    tf.train.CheckpointManager(tf.train.Checkpoint(trainer=trainer), str(old_dir), max_to_keep=1).save(100)
+    _, loaded_old = load_actor_weights(tmp_path / "run")
+    for weights in (loaded, loaded_old):
+        for net, expected_net in zip(weights, expected):
+            for (kernel, bias), (expected_kernel, expected_bias) in zip(net, expected_net):
+                np.testing.assert_array_equal(kernel, expected_kernel)
+                np.testing.assert_array_equal(bias, expected_bias)
