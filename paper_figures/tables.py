@@ -87,6 +87,13 @@ class TableResult:
         """The table's section: a heading with its title, then its body."""
         return f"{heading} {self.title}\n\n{self.body}"
 
+    def compact_markdown(self, heading: str = "##") -> str:
+        """The table and its notes under a heading, without the runs-used paragraph (the README's form;
+        tables.md keeps the full body)."""
+        parts = [f"{heading} {self.title}", markdown_table(self.layout, self.frame)]
+        parts += [wrap(note) for note in self.layout.notes]
+        return "\n\n".join(parts)
+
 
 def build_table(layout: TableLayout, results: Results, dynamics: str = HEADLINE_DYNAMICS) -> TableResult:
     """Aggregates every cell of a layout from the chosen evaluation rows of one dynamics (the others ignored)."""

@@ -281,8 +281,9 @@ def test_paper_and_mpe2_runs_of_the_same_seeds_give_two_tables(tmp_path, capsys)
         assert (out_dir / "figures" / f"{name}.png").is_file() and (out_dir / "figures" / f"{name}_mpe2.png").is_file()
     assert not (out_dir / "figures" / "fig8_covert_reward_curves_mpe2.png").exists()
     text = readme_path.read_text()
-    assert text.index("### Table 1: cooperative communication") < text.index("Not run yet (paper dynamics)") < \
-        text.index("### Tables on mpe2 dynamics") < text.index("#### Table 1: cooperative communication")
+    # Table 1 of the other dynamics sits right under the headline Table 1, before the other tables.
+    assert text.index("### Table 1: cooperative communication") < text.index("#### Table 1: cooperative communication") \
+        < text.index("Not run yet (paper dynamics)")
     assert "MADDPG 3 of 3 (episode 3000)" in text and "MADDPG 0 of 3 (episode 3000)" in text  # Fig. 6, each its own
 
 
@@ -408,21 +409,25 @@ def test_command_writes_every_file_it_promises(tmp_path, capsys):
     assert text.endswith(readme.END_MARKER + "\n\n### Speed\n\nfast\n")
     for name in FIGURES:
         assert f"](out/figures/{name}.png)" in text and f"](out/figures/{name}_mpe2.png)" in text
-        assert text.index(f"](out/figures/{name}.png)") < text.index("#### Figures on mpe2 dynamics") < text.index(
+        assert text.index(f"](out/figures/{name}.png)") < text.index("The same figures on mpe2 dynamics") < text.index(
             f"](out/figures/{name}_mpe2.png)")
-    # The paper-dynamics tables first, then the mpe2 ones under their own heading, in README and tables.md.
-    assert text.index("### Table 6: policy ensembles vs single policies (paper dynamics)") < text.index(
-        "### Tables on mpe2 dynamics") < text.index("#### Table 1: cooperative communication (speaker-listener), "
-                                                    "after training (mpe2 dynamics)")
+    # The README is a front page: the paper-dynamics tables, Table 1 of mpe2 beside its paper-dynamics twin,
+    # the other mpe2 tables named with a link; the run folders behind the cells only in tables.md.
+    assert text.index("### Table 1: cooperative communication (speaker-listener), after training (paper dynamics)") \
+        < text.index("#### Table 1: cooperative communication (speaker-listener), after training (mpe2 dynamics)") \
+        < text.index("### Table 2: cooperative navigation") < text.index(
+            "### Table 6: policy ensembles vs single policies (paper dynamics)") < text.index("On mpe2 dynamics")
+    assert "Table 2 (mpe2 dynamics)" not in text and "Runs used" not in text
+    assert "Runs used" in (out_dir / "tables.md").read_text()
     tables_md_text = (out_dir / "tables.md").read_text()
     assert tables_md_text.index("(paper dynamics)\n") < tables_md_text.index("Policy inference (speaker-listener), "
                                                                            "evaluation reward (paper dynamics)")
     assert tables_md_text.index("evaluation reward (paper dynamics)") < tables_md_text.index("(mpe2 dynamics)")
     # The README's tables are tables.md's, not a second rendering.
     tables_md = (out_dir / "tables.md").read_text()
-    table1 = text[text.index("### Table 1"):text.index("### Table 2")].replace("### ", "## ", 1)
+    table1 = text[text.index("### Table 1"):text.index("\n\nSeeds that had learned")]
     assert "(paper dynamics)" in table1.splitlines()[0]
-    assert table1.split("\n\nSeeds that had learned")[0] + "\n\n## Table 2" in tables_md
+    assert table1.split("\n", 2)[2] in tables_md  # the table and its notes, verbatim
 
 
 def test_partial_results_give_not_run_cells_and_skipped_figures(tmp_path, capsys):
