@@ -1,0 +1,615 @@
+"""The whole paper in one command: every run its tables and figures need, on a local Ray or a Ray cluster.
+
+    python -m reproduction.paper                         # every experiment, the paper's seed counts, local Ray
+    python -m reproduction.paper --dry_run               # the plan: one line per run, its cost, the total
+    python -m reproduction.paper --only=cooperative_communication,independent_baselines --seeds=3
+    python -m reproduction.paper --address=auto          # join a running Ray cluster (or --address=head:6379)
+    python -m reproduction.paper --smoke                 # the same path in about a minute a run
+
+What it plans: each experiment script's variants x pairings (reproduction/<experiment>.py, through
+runner.build_configs, so a run lands in the very folder the script itself would use and either command
+resumes it), policy_ensembles' cross-play evaluation of each variant once its single and ensemble runs are
+done, and the tf-agents baselines of Table 1 (reproduction/independent_baselines.py, one task per
+baseline). Seeds: the paper's counts (10 for cooperative communication and its baselines, physical
+deception, covert communication and policy inference; 3 elsewhere); --seeds sets one count for all. Then it
+runs `python -m paper_figures` on the same --results_dir.
+
+Each run is one Ray task of one CPU (an XLA training iteration keeps one core busy, so a machine runs as
+many runs at once as it has cores). Without --address a local Ray is started with every CPU of this
+machine; --address joins a cluster, whose workers must run this same checkout and venv.
+
+Where results land: in --results_dir, written by the task itself. On one machine that is simply the
+folder; on a cluster, --results_dir must be one shared path (NFS or the like) mounted at the same place on
+every node. The driver leaves a token file there and every task checks it sees the token before training,
+so a node without the share fails at once with a line saying so, rather than training into a folder the
+driver never reads. The shared path is also what makes retries cheap: a task whose worker dies (a killed
+process, a lost node) is retried by Ray (--max_retries) on any node and resumes from the run's latest
+checkpoint (maddpg/run.py: the resume checkpoint keeps the filled replay rows; metrics.csv is cut back to
+the checkpoint and continues, so it has no gap and no duplicate row and matches an uninterrupted run).
+
+Rerunning is idempotent: finished runs (trained and evaluated) are skipped, interrupted ones resume, and
+before anything trains every planned folder is checked against the config.json already there (a folder made
+with another config, or one that is not a run folder, stops the command with one `error:` line and exit 2,
+as do an unknown name in --only and an --address nobody answers on).
+
+Cost estimates (--dry_run, and the time-left figure while running): seconds = rate x episodes x seeds x
+agents, plus a fixed start-up per run (START_SECONDS: TensorFlow import, tracing, the evaluation's start). The
+rate is calibrated on the committed runs under results/ (the sum of meta.json's sessions wall_seconds, or
+the baselines' train_seconds + eval_seconds, divided by that run's episodes x seeds x agents), taken from
+the closest committed run: same experiment, scenario and pairing; else same experiment and scenario; else
+same experiment; else the median of all. Training is about 90% of a run; evaluation is inside the rate only
+for the baselines. The critical path for N machines is a greedy longest-first schedule of the runs on N x
+(CPUs per machine) slots, cross-play after its two runs: about total / slots, but never under the longest
+single run.
+
+Exit codes: 0 every run done and the figures built, 1 a run failed (the others still run), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import heapq
+import importlib
+import inspect
+import json
+import os
+import signal
+import socket
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Callable, Sequence
+
+from absl import flags
+
+from maddpg import results
+from maddpg.cli import HELP_ARGUMENTS
+from maddpg.config import DYNAMICS, TrainConfig
+from maddpg.results import UsageError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BASELINES = "independent_baselines"
+# Every experiment of the paper's tables and figures, and the paper's seed count for each.
+PAPER_SEEDS = {
+    "cooperative_communication": 10, BASELINES: 10, "physical_deception": 10, "covert_communication": 10,
+    "policy_inference": 10, "cooperative_navigation": 3, "predator_prey": 3, "keep_away": 3, "policy_ensembles": 3,
+}
+EXPERIMENTS = tuple(PAPER_SEEDS)
+START_SECONDS = 15.0  # per run: TensorFlow import, graph tracing, evaluation start (measured on smoke runs)
+TOKEN_PREFIX = ".paper_driver_"
+
+FLAGS = flags.FlagValues()  # the driver's own: the experiment scripts' flags of the same names stay apart
+flags.DEFINE_list("only", [], f"experiments to run (default: all), from: {', '.join(EXPERIMENTS)}", flag_values=FLAGS)
+flags.DEFINE_integer("seeds", None, "seeds of every experiment (default: the paper's count for each: 10 for CC, "
+                     "its baselines, PD, covert and policy inference; 3 elsewhere)", flag_values=FLAGS)
+flags.DEFINE_enum("dynamics", "paper", list(DYNAMICS), "particle physics and rewards: paper (the 2017 envs) or "
+                  "mpe2 (as installed); run folders are named <dynamics>_...", flag_values=FLAGS)
+flags.DEFINE_boolean("smoke", False, "tiny runs of the same code path (each script's --smoke), under smoke_* names",
+                     flag_values=FLAGS)
+flags.DEFINE_boolean("dry_run", False, "print the plan (one line per run with its estimated seconds, the total, "
+                     "the critical path for --machines machines) and stop; nothing is started", flag_values=FLAGS)
+flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "where results/<experiment>/<run_id>/ go; on a "
+                    "cluster a path shared by every node", flag_values=FLAGS)
+flags.DEFINE_string("address", None, "Ray cluster to join: auto or <head>:<port> (default: start a local Ray with "
+                    "every CPU of this machine)", flag_values=FLAGS)
+flags.DEFINE_integer("max_parallel", 0, "runs at once (0: one per CPU of the Ray cluster)", flag_values=FLAGS)
+flags.DEFINE_integer("max_retries", 3, "times Ray retries a run whose worker died (it resumes from its checkpoint)",
+                     flag_values=FLAGS)
+flags.DEFINE_integer("eval_workers", 1, "evaluation processes per run (1: the cluster is already one run per CPU)",
+                     flag_values=FLAGS)
+flags.DEFINE_integer("machines", 1, "--dry_run: the critical path for this many machines", flag_values=FLAGS)
+flags.DEFINE_integer("cpus_per_machine", os.cpu_count() or 1, "--dry_run: CPUs of each of those machines",
+                     flag_values=FLAGS)
+flags.DEFINE_string("figures_dir", None, "paper_figures --out_dir (default: paper_figures/; with --smoke, "
+                    "<results_dir>/smoke_paper_figures)", flag_values=FLAGS)
+flags.DEFINE_boolean("update_readme", True, "let paper_figures rewrite the README's results section (never with "
+                     "--smoke)", flag_values=FLAGS)
+flags.DEFINE_boolean("figures", True, "end with python -m paper_figures", flag_values=FLAGS)
+
+
+@dataclasses.dataclass
+class PlannedRun:
+    """One task of the plan.
+
+    Attributes:
+        experiment: the script's name (results/<experiment>/).
+        label: the run within it (the script's [<variant>_]<pairing>, or the baseline).
+        kind: "maddpg" (train + evaluate), "baseline" (a tf-agents subprocess) or "cross_play" (evaluation
+            of two finished policy_ensembles runs, after them).
+        run_dir: its folder.
+        config: TrainConfig (maddpg, cross_play) or the baselines' BaselineRunConfig.
+        seconds: estimated cost.
+        after: run_dirs this one waits for.
+        state: "finished", "resume" (a folder of the same config exists) or "new".
+        units: episodes x seeds x agents (what the estimate scales with).
+    """
+
+    experiment: str
+    label: str
+    kind: str
+    run_dir: Path
+    config: object
+    seconds: float = 0.0
+    after: tuple[Path, ...] = ()
+    state: str = "new"
+    units: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"{self.experiment}/{self.run_dir.name}"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunTask:
+    """What a Ray task needs to run one PlannedRun (pickled to the worker)."""
+
+    kind: str
+    experiment: str
+    run_dir: str
+    config: object
+    token: str | None = None  # the driver's token file in results_dir (the shared-path check)
+    command: str = ""
+    eval_workers: int = 1
+    smoke: bool = False
+    sources: tuple[tuple[str, object, str], ...] = ()  # cross_play: (label, config, run_dir) of its two runs
+    announce_file: str | None = None  # appended "<pid> <checkpoint>" after each checkpoint (watchers, the kill test)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Planning
+
+
+def _script_options(define: Callable[..., None], argv: Sequence[str], module: str | None = None) -> flags.FlagValues:
+    """One script's flags parsed from argv as that script would parse them, in a FlagValues of their own.
+
+    Several scripts define flags of the same names (--seeds, --dynamics, ...), so they cannot share absl's
+    global FLAGS. `define(flag_values)` defines them where it is told when it can (runner.define_flags takes
+    flag_values); a script that defines its flags in the global FLAGS at import (independent_baselines) is
+    given an emptied global FLAGS, or its flags back if it was imported before, and its flags are moved out
+    to the returned FlagValues afterwards; the global FLAGS are then restored as they were.
+    """
+    private = flags.FlagValues()
+    if "flag_values" in inspect.signature(define).parameters:
+        define(flag_values=private)
+        private(list(argv))
+        return private
+    registry = flags.FLAGS
+    saved = {name: registry[name] for name in list(registry)}
+    dicts = (registry.flags_by_module_dict(), registry.flags_by_module_id_dict(), registry.key_flags_by_module_dict())
+    saved_dicts = [{key: list(value) for key, value in d.items()} for d in dicts]
+    for name in saved:
+        delattr(registry, name)
+    try:
+        if module is not None and module in sys.modules:
+            for flag in saved_dicts[0].get(module, []):
+                flag.unparse()  # its default again
+                registry[flag.name] = flag  # (its short name, if any, with it)
+        define()
+        defined = {name: registry[name] for name in list(registry)}
+        registry(list(argv))
+    finally:
+        for name in list(registry):
+            delattr(registry, name)
+        for name, flag in saved.items():
+            if name != flag.short_name or flag.name not in saved:  # a short name comes back with its long name
+                registry[name] = flag
+        for d, saved_d in zip(dicts, saved_dicts):
+            d.clear()
+            d.update(saved_d)
+    for name, flag in defined.items():
+        if name != flag.short_name or flag.name not in defined:
+            private[name] = flag
+    private.mark_as_parsed()
+    return private
+
+
+def _common_argv(options, seeds: int) -> list[str]:
+    return ["paper", f"--seeds={seeds}", f"--dynamics={options.dynamics}", f"--results_dir={options.results_dir}",
+            "--smoke" if options.smoke else "--nosmoke"]
+
+
+def _scenario_agents(scenario: str) -> int:
+    from envs.reference import SCENARIOS
+
+    return len(SCENARIOS[scenario].agents)
+
+
+def plan_runs(options) -> list[PlannedRun]:
+    """Every run of the requested experiments, in the order they are listed; UsageError on bad input."""
+    unknown = [name for name in options.only if name not in EXPERIMENTS]
+    if unknown:
+        raise UsageError(f"unknown experiment {unknown[0]!r} in --only; choose from {', '.join(EXPERIMENTS)}")
+    if options.seeds is not None and options.seeds <= 0:
+        raise UsageError(f"--seeds must be positive, got {options.seeds}")
+    wanted = [name for name in EXPERIMENTS if not options.only or name in options.only]
+    plan: list[PlannedRun] = []
+    for name in wanted:
+        seeds = options.seeds or PAPER_SEEDS[name]
+        if name == BASELINES:
+            plan += _plan_baselines(options, seeds)
+        else:
+            plan += _plan_experiment(name, options, seeds)
+    return plan
+
+
+def _plan_experiment(name: str, options, seeds: int) -> list[PlannedRun]:
+    from reproduction import runner
+
+    experiment = importlib.import_module(f"reproduction.{name}").EXPERIMENT
+    script = _script_options(functools.partial(runner.define_flags, experiment), _common_argv(options, seeds) + ["--noprogress"])
+    runs = []
+    for label, config, run_dir in runner.build_configs(experiment, script):
+        runs.append(PlannedRun(name, label, "maddpg", run_dir, config,
+                               units=config.episodes * config.population * _scenario_agents(config.scenario)))
+    if name == "policy_ensembles":
+        runs += _plan_cross_play(runs)
+    return runs
+
+
+def _plan_cross_play(runs: list[PlannedRun]) -> list[PlannedRun]:
+    """policy_ensembles' cross-play folder of each variant (named as its after_runs names it)."""
+    from reproduction import policy_ensembles
+
+    by_scenario: dict[str, dict[str, PlannedRun]] = {}
+    for run in runs:
+        by_scenario.setdefault(run.config.scenario, {})[run.config.algorithm] = run
+    cross = []
+    for scenario, kinds in by_scenario.items():
+        if not all(kind in kinds for kind in policy_ensembles.POLICY_KINDS):
+            continue
+        ensemble = kinds["ensemble"]
+        cross_dir = ensemble.run_dir.parent / ensemble.run_dir.name.replace(
+            "_ensemble_", f"_{policy_ensembles.CROSS_PLAY}_", 1)
+        config = dataclasses.replace(ensemble.config, algorithm=policy_ensembles.CROSS_PLAY)
+        variant = ensemble.label.split("_")[0]
+        cross.append(PlannedRun("policy_ensembles", f"{variant}_{policy_ensembles.CROSS_PLAY}", "cross_play",
+                                cross_dir, config, after=tuple(kinds[k].run_dir for k in policy_ensembles.POLICY_KINDS),
+                                units=4 * config.eval_episodes * config.population))
+    return cross
+
+
+def _plan_baselines(options, seeds: int) -> list[PlannedRun]:
+    module = "reproduction.independent_baselines"
+    script = _script_options(lambda: importlib.import_module(module), _common_argv(options, seeds) + ["--notable"],
+                             module=module)
+    baselines = importlib.import_module(module)
+    return [PlannedRun(BASELINES, config.algorithm, "baseline", run_dir, config,
+                       units=config.episodes * len(config.seeds) * 2)
+            for config, run_dir in baselines.plan_runs(script)]
+
+
+def check_run_dirs(plan: list[PlannedRun]) -> None:
+    """Sets each run's state; UsageError for a folder of another config (results.prepare_run_dir's checks,
+    without creating anything)."""
+    from reproduction import independent_baselines
+
+    for run in plan:
+        config_path = run.run_dir / results.CONFIG_FILE
+        if config_path.exists():
+            if run.kind == "baseline":
+                independent_baselines.prepare_run_dir(run.run_dir, run.config)  # reads only: config.json exists
+            else:
+                results.prepare_run_dir(run.run_dir, run.config)
+            run.state = "finished" if is_finished(run) else "resume"
+        elif run.run_dir.exists() and any(run.run_dir.iterdir()):
+            raise UsageError(f"{run.run_dir} exists and is not a run folder; move it away or pass another --results_dir")
+
+
+def is_finished(run: PlannedRun) -> bool:
+    meta = results.read_meta(run.run_dir)
+    if run.kind == "baseline":
+        return bool(meta.get("training_complete") and meta.get("evaluation_complete"))
+    if run.kind == "cross_play":
+        return (run.run_dir / results.EVALUATION_FILE).exists()
+    return bool(meta.get("training_complete")) and (run.run_dir / results.EVALUATION_FILE).exists()
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Cost estimates
+
+
+def calibration(results_dir: Path = REPO_ROOT / "results") -> list[dict]:
+    """Seconds per (episode x seed x agent) of every committed run with recorded wall times."""
+    rates = []
+    for meta_path in sorted(results_dir.glob("*/*/meta.json")):
+        if meta_path.parent.name.startswith("smoke_"):
+            continue
+        try:
+            meta = json.loads(meta_path.read_text())
+            config = json.loads((meta_path.parent / results.CONFIG_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        sessions = meta.get("sessions", [])
+        if "critic_kinds" in config:  # a MADDPG run
+            seconds = sum(s.get("wall_seconds", 0) for s in sessions)
+            agents = len(config["critic_kinds"])
+        else:  # a baseline: per-seed train and eval seconds
+            seconds = sum(s.get("train_seconds", 0) + s.get("eval_seconds", 0) for s in sessions)
+            agents = 2
+        units = config.get("episodes", 0) * len(config.get("seeds", [])) * agents
+        if seconds > 0 and units > 0:
+            rates.append({"experiment": meta_path.parent.parent.name, "scenario": config.get("scenario"),
+                          "algorithm": config.get("algorithm"), "rate": seconds / units})
+    return rates
+
+
+def estimate(plan: list[PlannedRun], rates: list[dict]) -> None:
+    """Sets each run's estimated seconds (see the module docstring)."""
+    overall = statistics.median(r["rate"] for r in rates) if rates else 1e-4
+    for run in plan:
+        if run.kind == "cross_play":  # evaluation only: about a tenth of a run's rate per episode (a guess)
+            run.seconds = START_SECONDS + 0.1 * overall * run.units * 25
+            continue
+        keys = (("experiment", "scenario", "algorithm"), ("experiment", "scenario"), ("experiment",))
+        scenario = getattr(run.config, "scenario", None)
+        values = {"experiment": "cooperative_communication" if run.kind == "baseline" else run.experiment,
+                  "scenario": scenario, "algorithm": run.config.algorithm}
+        rate = overall
+        for fields in keys:
+            matching = [r["rate"] for r in rates if all(r[f] == values[f] for f in fields)]
+            if matching:
+                rate = statistics.median(matching)
+                break
+        run.seconds = START_SECONDS + rate * run.units
+
+
+def schedule(plan: list[PlannedRun], slots: int) -> float:
+    """Wall seconds of a greedy longest-first schedule of the unfinished runs on `slots` parallel slots."""
+    pending = [run for run in plan if run.state != "finished"]
+    done_at: dict[Path, float] = {}
+    free = [0.0] * max(1, slots)
+    heapq.heapify(free)
+    waiting = sorted(pending, key=lambda run: -run.seconds)
+    while waiting:
+        ready = [run for run in waiting if all(d in done_at or d not in {r.run_dir for r in pending} for d in run.after)]
+        run = ready[0]
+        waiting.remove(run)
+        start = max(heapq.heappop(free), *(done_at.get(d, 0.0) for d in run.after), 0.0)
+        done_at[run.run_dir] = start + run.seconds
+        heapq.heappush(free, start + run.seconds)
+    return max(done_at.values(), default=0.0)
+
+
+def print_plan(plan: list[PlannedRun], options) -> None:
+    for run in plan:
+        seeds = getattr(run.config, "seeds", ())
+        episodes = getattr(run.config, "episodes", 0)
+        print(f"  {run.state:8s} {run.seconds:8.0f} s  {run.name}  ({run.kind}, {len(seeds)} seeds x {episodes} "
+              f"episodes{', after ' + ', '.join(d.name for d in run.after) if run.after else ''})")
+    todo = [run for run in plan if run.state != "finished"]
+    total = sum(run.seconds for run in todo)
+    longest = max(todo, key=lambda run: run.seconds, default=None)
+    print(f"plan: {len(plan)} runs ({len(plan) - len(todo)} finished already), {total:.0f} s = {total / 3600:.2f} h "
+          f"of work left")
+    if longest is not None:
+        print(f"longest single run: {longest.name}, {longest.seconds:.0f} s")
+    machines = sorted({1, 2, 4, 8, options.machines})
+    for n in machines:
+        slots = n * options.cpus_per_machine
+        print(f"critical path on {n} machine{'s' if n > 1 else ''} x {options.cpus_per_machine} CPUs: "
+              f"{schedule(plan, slots):.0f} s (total / slots = {total / slots:.0f} s)")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Ray tasks
+
+
+def run_task(task: RunTask) -> dict:
+    """Runs one planned run where Ray put it; returns its wall seconds, process and host."""
+    started = time.perf_counter()
+    run_dir = Path(task.run_dir)
+    if task.token is not None and not (run_dir.parent.parent / task.token).exists():
+        raise UsageError(f"{run_dir.parent.parent} on host {socket.gethostname()} is not the driver's results "
+                         "folder: on a cluster --results_dir must be a path shared by every node")
+    if task.kind == "maddpg":
+        _train_and_evaluate(task)
+    elif task.kind == "cross_play":
+        from reproduction.policy_ensembles import cross_play
+
+        options = SimpleNamespace(eval_workers=task.eval_workers, smoke=task.smoke)
+        cross_play(options, [(label, config, Path(path)) for label, config, path in task.sources])
+    else:
+        from reproduction import independent_baselines
+
+        independent_baselines.prepare_run_dir(run_dir, task.config)
+        results.update_meta(run_dir, command=task.command)
+        code = independent_baselines.run_worker([run_dir])
+        if code != 0:
+            raise RuntimeError(f"the baseline subprocess exited with code {code} (its log is in the Ray worker's)")
+    return {"wall_seconds": time.perf_counter() - started, "pid": os.getpid(), "host": socket.gethostname()}
+
+
+def _train_and_evaluate(task: RunTask) -> None:
+    from maddpg.run import train
+    from reproduction import runner
+
+    def announce(checkpoint: str) -> None:
+        if task.announce_file:
+            with open(task.announce_file, "a") as handle:
+                handle.write(f"{os.getpid()} {checkpoint}\n")
+
+    run_dir = Path(task.run_dir)
+    trainer = train(task.config, run_dir, progress=False, on_checkpoint=announce)
+    if task.command:
+        results.update_meta(run_dir, command=task.command)
+    if not results.read_meta(run_dir).get("training_complete"):
+        raise RuntimeError(f"training of {run_dir} did not finish")
+    runner.evaluate_run(task.config, run_dir, trainer, task.eval_workers)
+
+
+def remote_run_task(ray, max_retries: int):
+    """run_task as a Ray remote function: one CPU, retried when its worker dies (it then resumes)."""
+    return ray.remote(num_cpus=1, max_retries=max_retries, retry_exceptions=False)(run_task)
+
+
+def connect(ray, address: str | None) -> None:
+    """Starts a local Ray with every CPU, or joins the cluster at address; UsageError if nobody answers."""
+    runtime_env = {"env_vars": {"PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}}
+    if address is None:
+        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False, runtime_env=runtime_env)
+        return
+    if address != "auto":
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise UsageError(f"--address must be auto or <host>:<port>, got {address!r}")
+        try:
+            socket.create_connection((host, int(port)), timeout=5).close()
+        except OSError as error:
+            raise UsageError(f"no Ray head answers at {address} ({error.strerror or error})") from None
+    try:
+        ray.init(address=address, log_to_driver=False, runtime_env=runtime_env)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        raise UsageError(f"cannot join the Ray cluster at {address}: {str(error).splitlines()[0]}") from None
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def execute(plan: list[PlannedRun], options, command: str, token: str | None) -> list[str]:
+    """Runs the unfinished runs as Ray tasks (dependencies first); returns one line per failed run."""
+    import ray
+
+    remote = remote_run_task(ray, options.max_retries)
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    window = min(options.max_parallel or cpus, cpus)
+    pending = [run for run in plan if run.state != "finished"]
+    sources = {run.run_dir: run for run in plan}
+    failed: set[Path] = set()
+    done: set[Path] = {run.run_dir for run in plan if run.state == "finished"}
+    failures: list[str] = []
+    in_flight: dict = {}
+    started_at = time.perf_counter()
+    done_estimate = done_actual = 0.0
+    total = len(pending)
+    finished = 0
+    print(f"running {total} runs on {cpus} CPUs, {window} at once", flush=True)
+    while pending or in_flight:
+        for run in [r for r in pending if any(d in failed for d in r.after)]:
+            pending.remove(run)
+            failed.add(run.run_dir)
+            failures.append(f"{run.name}: not run, a run it needs failed")
+        ready = [r for r in pending if all(d in done for d in r.after)]
+        while ready and len(in_flight) < window:
+            run = ready.pop(0)
+            pending.remove(run)
+            task = RunTask(run.kind, run.experiment, str(run.run_dir), run.config, token, command,
+                           options.eval_workers, options.smoke,
+                           tuple((sources[d].label, sources[d].config, str(d)) for d in run.after))
+            in_flight[remote.remote(task)] = (run, time.perf_counter())
+            print(f"[started] {run.name} ({run.state}, estimated {run.seconds:.0f} s)", flush=True)
+        if not in_flight:
+            break
+        ready_refs, _ = ray.wait(list(in_flight), num_returns=1)
+        run, started = in_flight.pop(ready_refs[0])
+        try:
+            report = ray.get(ready_refs[0])
+            done.add(run.run_dir)
+            print(f"[finished] {run.name} in {_duration(report['wall_seconds'])} (on {report['host']})", flush=True)
+            done_estimate += run.seconds
+            done_actual += time.perf_counter() - started
+        except Exception as error:  # a RayTaskError wraps the run's own exception, its message first
+            failed.add(run.run_dir)
+            message = str(getattr(error, "cause", None) or error).strip().splitlines()
+            failures.append(f"{run.name}: {message[-1] if message else type(error).__name__}")
+            print(f"[failed] {run.name}: {failures[-1]}", flush=True)
+        finished += 1
+        left = sum(r.seconds for r in pending) + sum(r.seconds for r, _ in in_flight.values())
+        speed = done_actual / done_estimate if done_estimate else 1.0
+        print(f"[{finished}/{total} runs done] {_bar(finished, total)} elapsed {_duration(time.perf_counter() - started_at)}, "
+              f"about {_duration(left * speed / window)} left", flush=True)
+    return failures
+
+
+def _bar(done: int, total: int, width: int = 20) -> str:
+    filled = width * done // max(total, 1)
+    return "[" + "#" * filled + "." * (width - filled) + "]"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Command line
+
+
+def _figures(options) -> int:
+    from paper_figures.__main__ import main as figures_main
+
+    out_dir = options.figures_dir or (str(Path(options.results_dir) / "smoke_paper_figures") if options.smoke
+                                      else str(REPO_ROOT / "paper_figures"))
+    argv = ["paper_figures", f"--results_dir={options.results_dir}", f"--out_dir={out_dir}"]
+    if options.smoke:
+        argv.append("--include_smoke")
+    if options.smoke or not options.update_readme:
+        argv.append("--no_readme")
+    print(f"$ python -m {' '.join(argv)}", flush=True)
+    return figures_main(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; returns the exit code."""
+    argv = list(sys.argv if argv is None else argv)
+    if any(arg in HELP_ARGUMENTS for arg in argv[1:]):
+        print(__doc__.strip() + "\n\nflags:\n" + FLAGS.get_help())
+        return 0
+    for name in list(FLAGS):
+        FLAGS[name].unparse()  # repeated calls (tests) start from the defaults
+    try:
+        remaining = FLAGS(argv)
+    except flags.Error as error:
+        print(f"error: {error}; see --help", file=sys.stderr)
+        return 2
+    if len(remaining) > 1:
+        print(f"error: unexpected arguments {remaining[1:]}; see --help", file=sys.stderr)
+        return 2
+    options = FLAGS
+    command = " ".join(["python -m reproduction.paper", *argv[1:]])
+    try:
+        plan = plan_runs(options)
+        check_run_dirs(plan)
+        estimate(plan, calibration())
+        if options.dry_run:
+            print_plan(plan, options)
+            return 0
+        todo = [run for run in plan if run.state != "finished"]
+        if any(run.kind == "baseline" for run in todo):
+            from reproduction.independent_baselines import check_installed
+
+            check_installed()
+        if options.max_parallel < 0:
+            raise UsageError(f"--max_parallel must be >= 0, got {options.max_parallel}")
+        for run in plan:
+            if run.state == "finished":
+                print(f"[skipped] {run.name}: finished already", flush=True)
+        failures = []
+        if todo:
+            import ray
+
+            connect(ray, options.address)
+            results_dir = Path(options.results_dir)
+            results_dir.mkdir(parents=True, exist_ok=True)
+            token = f"{TOKEN_PREFIX}{uuid.uuid4().hex}"
+            (results_dir / token).write_text(f"{socket.gethostname()} {os.getpid()}\n")
+            try:
+                failures = execute(plan, options, command, token)
+            finally:
+                (results_dir / token).unlink(missing_ok=True)
+                ray.shutdown()
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for failure in failures:
+        print(f"error: {failure}", file=sys.stderr)
+    if options.figures:
+        code = _figures(options)
+        if code:
+            return code
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # Ctrl-C and kill alike shut Ray down via finally
+    sys.exit(main())
