@@ -56,7 +56,8 @@ class TrainConfig:
                                 "per team, and each has its own replay buffer, critic and updates")
     log_every_episodes: int = _field(1000, "openai code", "log the mean of the last this many episodes")
     checkpoint_every_episodes: int = _field(5000, "ours", "save a resumable checkpoint this often")
-    eval_episodes: int = _field(1000, "paper", "evaluation episodes per seed on the reference mpe2 env")
+    eval_episodes: int = _field(1000, "paper", "evaluation episodes per seed on the reference env (mpe2, in the run's "
+                                "dynamics)")
     jit_compile: bool = _field(False, "ours", "compile the training iteration with XLA")
 
     def __post_init__(self):

@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from absl import app, flags
 
 from maddpg import results
-from maddpg.cli import parse_flags
+from maddpg.cli import parse_flags, quiet_tensorflow
 from maddpg.config import DYNAMICS, TrainConfig
 from maddpg.results import UsageError
 from paper_figures import paper_numbers
@@ -86,37 +87,111 @@ def critic_kinds(scenario: str, teams: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(teams[team_of[agent]] for agent in spec.agents)
 
 
-def define_flags(experiment: Experiment) -> None:
-    """The flags every experiment script accepts (each one's --help says what it does)."""
+# TrainConfig fields every script sets itself, from its experiment-level flags (--seeds and --first_seed,
+# --variant, --pairing, --dynamics) and its Experiment: not flags of their own. Every other field is a flag.
+SCRIPT_SET_FIELDS = ("experiment", "scenario", "algorithm", "critic_kinds", "seeds", "dynamics")
+# Where every experiment script departs from TrainConfig's defaults (before its own Experiment fields).
+SCRIPT_DEFAULTS = {"jit_compile": True}  # XLA: about 2x faster here; TrainConfig's False suits tests and tools
+
+_FLAG_DEFINERS = {"int": flags.DEFINE_integer, "float": flags.DEFINE_float, "bool": flags.DEFINE_boolean,
+                  "str": flags.DEFINE_string}
+
+
+def config_flag_fields() -> list[dataclasses.Field]:
+    """The TrainConfig fields that are command-line flags of every experiment script, in the dataclass's order."""
+    return [field for field in dataclasses.fields(TrainConfig) if field.name not in SCRIPT_SET_FIELDS]
+
+
+def run_label(experiment: Experiment, variant: str, pairing: str) -> str:
+    """A run's label in folder names and tables: the pairing, prefixed by the variant where there are several."""
+    return pairing if len(experiment.variants) == 1 else f"{variant}_{pairing}"
+
+
+def run_fields(experiment: Experiment, variant: str, pairing: str, smoke: bool = False) -> dict[str, object]:
+    """The TrainConfig fields (beyond those of SCRIPT_SET_FIELDS) an experiment gives one run before any flag:
+    the script defaults, then the experiment's, its pairing's and its run's own, then --smoke's."""
+    fields = dict(SCRIPT_DEFAULTS, episodes=experiment.default_episodes, num_envs=experiment.default_num_envs,
+                  hidden_units=experiment.hidden_units)
+    fields.update(experiment.train_fields)
+    fields.update(experiment.pairing_fields.get(pairing, {}))
+    fields.update(experiment.run_fields.get((variant, pairing), {}))
+    if smoke:
+        fields.update(SMOKE_OVERRIDES, **experiment.smoke_fields)
+    return fields
+
+
+def default_configs(experiment: Experiment, dynamics: str = "paper") -> dict[str, TrainConfig]:
+    """run label -> the config of every (variant, pairing) the script runs when given no flag at all."""
+    seeds = tuple(range(experiment.default_seeds))
+    return {
+        run_label(experiment, variant, pairing): TrainConfig(
+            experiment=experiment.name, scenario=scenario, algorithm=pairing, dynamics=dynamics, seeds=seeds,
+            critic_kinds=critic_kinds(scenario, experiment.pairings[pairing]),
+            **run_fields(experiment, variant, pairing))
+        for variant, scenario in experiment.variants.items() for pairing in experiment.pairings
+    }
+
+
+def _experiment_default(experiment: Experiment, name: str):
+    """(flag default, help note) of a TrainConfig field: its value if every run of the experiment has the
+    same, else None and a note of each run's value."""
+    values = {label: getattr(config, name) for label, config in default_configs(experiment).items()}
+    if len(set(values.values())) == 1:
+        return next(iter(values.values())), ""
+    return None, "; default per run: " + ", ".join(f"{label} {value}" for label, value in values.items())
+
+
+def define_flags(experiment: Experiment, flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """The flags every experiment script accepts (each one's --help says what it does).
+
+    Experiment-level flags (which runs, how many seeds, where to) first; then one flag per TrainConfig field
+    (config_flag_fields), its help the field's own with its source, its default the experiment's. A flag the
+    user passes overrides that field in every run, --smoke's settings included; TrainConfig validates it.
+    """
+    define = dict(flag_values=flag_values)
     flags.DEFINE_list("variant", list(experiment.variants),
-                      f"variants to run, from: {', '.join(f'{v} ({s})' for v, s in experiment.variants.items())}")
+                      f"variants to run, from: {', '.join(f'{v} ({s})' for v, s in experiment.variants.items())}",
+                      **define)
     flags.DEFINE_list("pairing", list(experiment.pairings),
                       f"pairings to run (agents_vs_adversaries where there are two teams), from: "
-                      f"{', '.join(experiment.pairings)}")
-    flags.DEFINE_alias("pairings", "pairing")
-    flags.DEFINE_alias("variants", "variant")
-    flags.DEFINE_integer("seeds", experiment.default_seeds, "number of seeds (stacked on the population axis)")
-    flags.DEFINE_integer("first_seed", 0, "seeds are first_seed .. first_seed + seeds - 1")
-    flags.DEFINE_integer("episodes", experiment.default_episodes, "training episodes per seed")
-    flags.DEFINE_integer("num_envs", experiment.default_num_envs,
-                         "parallel envs per seed (100 = one update per env step, as the paper)")
-    flags.DEFINE_integer("eval_episodes", 1000, "evaluation episodes per seed on the reference env")
+                      f"{', '.join(experiment.pairings)}", **define)
+    flags.DEFINE_alias("pairings", "pairing", **define)
+    flags.DEFINE_alias("variants", "variant", **define)
+    flags.DEFINE_integer("seeds", experiment.default_seeds, "number of seeds (stacked on the population axis)",
+                         **define)
+    flags.DEFINE_integer("first_seed", 0, "seeds are first_seed .. first_seed + seeds - 1", **define)
     flags.DEFINE_enum("dynamics", "paper", list(DYNAMICS),
                       "particle physics and rewards of training and evaluation: paper (the 2017 envs the paper ran "
-                      "on) or mpe2 (mpe2 as installed); run folders are named <dynamics>_...")
-    flags.DEFINE_boolean("smoke", False, "tiny run of the same code path, in seconds (written under smoke_* names)")
-    flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "where results/<experiment>/<run_id>/ go")
+                      "on) or mpe2 (mpe2 as installed); run folders are named <dynamics>_...", **define)
+    flags.DEFINE_boolean("smoke", False, "tiny run of the same code path, in seconds (written under smoke_* names); "
+                         "flags passed beside it still apply", **define)
+    flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "where results/<experiment>/<run_id>/ go",
+                        **define)
     flags.DEFINE_string("run_id", None, "run folder name (default: "
                         "<dynamics>_[<variant>_]<pairing>_s<first>-<last>_ep<episodes>); "
-                        "with several variants or pairings, <variant>_<pairing>_ is prefixed")
-    flags.DEFINE_boolean("jit_compile", True, "compile each training iteration with XLA (about 2x faster here)")
-    flags.DEFINE_boolean("eager", False, "run the training step eagerly, for debugging (slow)")
-    flags.DEFINE_boolean("progress", True, "show a progress bar")
-    flags.DEFINE_integer("eval_workers", 0, "evaluation worker processes (0: one per CPU core)")
+                        "with several variants or pairings, <variant>_<pairing>_ is prefixed", **define)
+    flags.DEFINE_boolean("eager", False, "run the training step eagerly, for debugging (slow)", **define)
+    flags.DEFINE_boolean("progress", True, "show a progress bar", **define)
+    flags.DEFINE_integer("eval_workers", 0, "evaluation worker processes (0: one per CPU core)", **define)
+    flags.DEFINE_boolean("verbose", False, "keep TensorFlow's start-up and C++ logging (silenced by default)",
+                         **define)
+    for field in config_flag_fields():
+        default, note = _experiment_default(experiment, field.name)
+        help_text = f"{field.metadata['help']} [source: {field.metadata['source']}{note}]"
+        _FLAG_DEFINERS[str(field.type)](field.name, default, help_text, **define)
+
+
+def config_overrides(options) -> dict[str, object]:
+    """The TrainConfig fields the user passed as flags (the others keep each run's own default)."""
+    return {field.name: options[field.name].value for field in config_flag_fields() if options[field.name].present}
 
 
 def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfig, Path]]:
-    """(label, config, run_dir) for each requested (variant, pairing); UsageError on bad values."""
+    """(label, config, run_dir) for each requested (variant, pairing); UsageError on bad values.
+
+    Args:
+        options: the parsed flags (a FlagValues on which define_flags defined them).
+    """
     for kind, requested, known in (("variant", options.variant, experiment.variants),
                                    ("pairing", options.pairing, experiment.pairings)):
         unknown = [name for name in requested if name not in known]
@@ -129,26 +204,22 @@ def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfi
     if options.first_seed < 0:
         raise UsageError(f"--first_seed must be >= 0, got {options.first_seed}")
     seeds = tuple(range(options.first_seed, options.first_seed + options.seeds))
-    fields = dict(experiment.train_fields, dynamics=options.dynamics, episodes=options.episodes,
-                  num_envs=options.num_envs, eval_episodes=options.eval_episodes, jit_compile=options.jit_compile,
-                  hidden_units=experiment.hidden_units)
-    smoke = dict(SMOKE_OVERRIDES, **experiment.smoke_fields) if options.smoke else {}
     if options.smoke:
         seeds = seeds[:SMOKE_SEEDS]
+    overrides = config_overrides(options)
     several = len(options.variant) * len(options.pairing) > 1
     plans = []
     for variant in options.variant:
         scenario = experiment.variants[variant]
         for pairing in options.pairing:
-            run_fields = {**fields, **experiment.pairing_fields.get(pairing, {}),
-                          **experiment.run_fields.get((variant, pairing), {}), **smoke}
+            fields = {**run_fields(experiment, variant, pairing, options.smoke), **overrides}
             try:
                 config = TrainConfig(experiment=experiment.name, scenario=scenario, algorithm=pairing,
                                      critic_kinds=critic_kinds(scenario, experiment.pairings[pairing]),
-                                     seeds=seeds, **run_fields)
+                                     seeds=seeds, dynamics=options.dynamics, **fields)
             except ValueError as error:
                 raise UsageError(str(error)) from None
-            label = pairing if len(experiment.variants) == 1 else f"{variant}_{pairing}"
+            label = run_label(experiment, variant, pairing)
             run_id = options.run_id or f"{config.dynamics}_{label}_s{seeds[0]}-{seeds[-1]}_ep{config.episodes}"
             if options.run_id and several:
                 run_id = f"{label}_{options.run_id}"
@@ -186,11 +257,12 @@ def run_experiment(experiment: Experiment, options, command: str | None = None) 
     `command`, the command line that asked for the runs, is recorded in each run's meta.json (the tables
     quote it as the command that produced the run).
     """
+    plans = build_configs(experiment, options)  # bad values are refused before TensorFlow loads
+    check_writable(Path(options.results_dir) / experiment.name)
     import tensorflow as tf
 
     from maddpg.run import train
 
-    plans = build_configs(experiment, options)
     if options.eager:
         tf.config.run_functions_eagerly(True)
     run_dirs = []
@@ -203,6 +275,7 @@ def run_experiment(experiment: Experiment, options, command: str | None = None) 
             results.prepare_run_dir(run_dir, config)  # still refuse a folder of another config
             if results.read_evaluation(run_dir) is not None:
                 continue
+        results.check_checkpoint(run_dir)  # a damaged checkpoint: one line, not a traceback from the restore
         trainer = train(config, run_dir, progress=options.progress)
         if command:
             results.update_meta(run_dir, command=command)
@@ -218,10 +291,20 @@ def run_experiment(experiment: Experiment, options, command: str | None = None) 
     return run_dirs
 
 
+def check_writable(directory: Path) -> None:
+    """UsageError unless `directory` exists or can be made, and a file can be written in it (checked before
+    anything trains, so an unwritable --results_dir costs nothing)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        raise UsageError(f"cannot write results to {directory} ({error.strerror or error}); "
+                         "pass a writable --results_dir") from None
+
+
 def main(experiment: Experiment, argv: Sequence[str] | None = None) -> int:
     """Runs the experiment from the command line; prints and saves its paper table. Returns the exit code."""
-    from maddpg.run import TrainingDiverged
-
     define_flags(experiment)
     argv = list(argv if argv is not None else sys.argv)
     # The flags are defined in this module, not in the script's __main__.
@@ -230,6 +313,8 @@ def main(experiment: Experiment, argv: Sequence[str] | None = None) -> int:
         print(f"error: unexpected arguments {remaining[1:]}; see --help", file=sys.stderr)
         return 2
     options = flags.FLAGS
+    from maddpg.run import TrainingDiverged  # after the flags: --help and bad flags never load TensorFlow
+
     try:
         command = " ".join([f"python -m reproduction.{experiment.name}", *argv[1:]])
         run_dirs = run_experiment(experiment, options, command)
@@ -261,5 +346,6 @@ def write_table(directory: Path, stem: str, markdown: str, rows) -> None:
 
 def cli(experiment: Experiment) -> None:
     """Entry point for `python -m reproduction.<experiment>`."""
+    quiet_tensorflow()  # before anything imports TensorFlow; --verbose keeps its logging
     app.define_help_flags()  # --helpfull (all flags, absl's included)
     sys.exit(main(experiment))
