@@ -10,12 +10,13 @@ P=1 at most 150 s, P=10 at most 12 minutes (the reference openai/maddpg code: ab
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from maddpg.cli import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()  # before TensorFlow is imported below; --verbose keeps its logging
 
 from maddpg.config import TrainConfig  # noqa: E402
 from maddpg.run import train  # noqa: E402
@@ -33,6 +34,7 @@ def time_run(episodes: int, population: int, num_envs: int, jit_compile: bool) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--verbose", action="store_true", help="keep TensorFlow\'s start-up logging")
     parser.add_argument("--episodes", type=int, default=25_000, help="episodes per seed")
     parser.add_argument("--populations", default="1,10", help="comma-separated P values")
     parser.add_argument("--num_envs", default="100,1000", help="comma-separated B values")

@@ -10,10 +10,11 @@ and the ratio (target: at least 300x at B=1024).
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from maddpg.cli import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()  # before TensorFlow is imported below; --verbose keeps its logging
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -66,6 +67,7 @@ def batched_steps_per_second(population: int, batch: int, episodes: int, jit_com
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--verbose", action="store_true", help="keep TensorFlow\'s start-up logging")
     parser.add_argument("--batch", type=int, default=1024, help="B envs per population member")
     parser.add_argument("--population", type=int, default=1, help="P population members")
     parser.add_argument("--episodes", type=int, default=20, help="batched episodes to time")

@@ -13,14 +13,16 @@ nothing: it is for reading (the tests hold the tolerances).
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from maddpg.cli import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()  # before TensorFlow is imported below; --verbose keeps its logging
 
 from absl import app, flags  # noqa: E402
 
+flags.DEFINE_boolean("verbose", False, "keep TensorFlow's start-up logging")
 flags.DEFINE_list("scenarios", None, "scenarios to check (default: every batched port)")
 flags.DEFINE_list("dynamics", ["paper", "mpe2"], "dynamics to check: paper, mpe2 or both")
 flags.DEFINE_integer("episodes", 1000, "episodes per configuration")

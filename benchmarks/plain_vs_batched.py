@@ -16,10 +16,11 @@ rate as a multiple of the plain loop's; nothing is asserted (these machines are 
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from maddpg.cli import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()  # before TensorFlow is imported below; --verbose keeps its logging
 
 from envs.reference import make_reference_env  # noqa: E402
 from maddpg.config import TrainConfig  # noqa: E402
@@ -84,6 +85,7 @@ def report(label: str, result: dict, baseline: dict | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--verbose", action="store_true", help="keep TensorFlow\'s start-up logging")
     parser.add_argument("--plain_episodes", type=int, default=200, help="timed episodes of the plain loop")
     parser.add_argument("--batched_iterations", type=int, default=20, help="timed calls of the batched iteration")
     parser.add_argument("--num_envs", type=int, default=100, help="B envs per batched call")

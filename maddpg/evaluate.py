@@ -17,9 +17,9 @@ from pathlib import Path
 
 from absl import flags
 
-from maddpg.cli import parse_flags
+from maddpg.cli import parse_flags, quiet_tensorflow
 from maddpg.restore import load_actor_weights
-from maddpg.results import UsageError
+from maddpg.results import UsageError, check_checkpoint
 
 flags.DEFINE_integer("episodes", None, "evaluation episodes per seed (default: the run's eval_episodes)")
 flags.DEFINE_integer("workers", 0, "evaluation worker processes (0: one per CPU core)")
@@ -31,6 +31,7 @@ flags.DEFINE_boolean("evaluate", True, "recompute the metrics (--noevaluate with
 flags.DEFINE_enum("dynamics", None, ["paper", "mpe2"],
                   "the dynamics you expect the run to have (default: the run's own, from its config.json); a run "
                   "is always evaluated in the dynamics it was trained in, so another value is refused")
+flags.DEFINE_boolean("verbose", False, "keep TensorFlow's start-up and C++ logging (silenced by default)")
 
 
 def _print_metrics(config, values: dict, run_dir: Path) -> None:
@@ -70,6 +71,7 @@ def main(argv) -> int:
         raise UsageError("--render_episodes and --fps must be positive")
     if options.render and not options.render.lower().endswith(".gif"):
         raise UsageError(f"--render writes a GIF; give a file name ending in .gif, got {options.render}")
+    check_checkpoint(run_dir)  # a truncated checkpoint: one line, not a traceback from the restore
     config, weights = load_actor_weights(run_dir)
     if options.dynamics is not None and options.dynamics != config.dynamics:
         raise UsageError(f"{run_dir} was trained in dynamics {config.dynamics!r}, not {options.dynamics!r}; its actors "
@@ -99,6 +101,7 @@ def main(argv) -> int:
 
 def cli() -> None:
     """Entry point: bad input is one line on stderr and exit code 2."""
+    quiet_tensorflow()  # before TensorFlow is imported; --verbose keeps its logging
     # Run as __main__, absl files this module's flags under the program's path.
     remaining = parse_flags(sys.argv, __doc__, __name__ if __name__ != "__main__" else sys.argv[0])
     try:

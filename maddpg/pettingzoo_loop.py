@@ -42,9 +42,10 @@ raises ValueError. config.num_envs is not used: each member runs one env.
 
 from __future__ import annotations
 
-import os
+from maddpg.cli import quiet_tensorflow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+if __name__ == "__main__":
+    quiet_tensorflow()  # before TensorFlow is imported below; --verbose keeps its logging
 
 import dataclasses  # noqa: E402
 import importlib  # noqa: E402
@@ -434,6 +435,7 @@ def _define_flags(flags) -> None:
     flags.DEFINE_integer("log_every", 100, "print the mean episode reward every this many episodes")
     flags.DEFINE_boolean("smoke", False, "a tiny run of the same code path, in seconds")
     flags.DEFINE_boolean("progress", True, "show a progress bar")
+    flags.DEFINE_boolean("verbose", False, "keep TensorFlow's start-up and C++ logging (silenced by default)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

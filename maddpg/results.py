@@ -178,3 +178,34 @@ def read_evaluation(run_dir: Path) -> dict[int, dict[str, float]] | None:
         return None
     frame = pd.read_csv(path)
     return {int(seed): dict(zip(group["metric"], group["value"])) for seed, group in frame.groupby("seed")}
+
+
+def check_checkpoint(run_dir: Path) -> None:
+    """UsageError if the latest checkpoint in run_dir/checkpoints cannot be read (not a checkpoint, or its
+    data files shorter than its index says); nothing if there is no checkpoint yet.
+
+    Reads the index only, never the tensors: a truncated data file is found by comparing its size with the
+    bytes the index's numeric tensors need (a lower bound; the string tensors' sizes are not counted).
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    directory = Path(run_dir) / CHECKPOINT_DIR
+    if not directory.is_dir():
+        return
+    remedy = f"remove {directory} to train the run from the start"
+    try:
+        latest = tf.train.latest_checkpoint(str(directory))
+        if latest is None:
+            return
+        reader = tf.train.load_checkpoint(latest)
+        shapes, dtypes = reader.get_variable_to_shape_map(), reader.get_variable_to_dtype_map()
+    except (tf.errors.OpError, ValueError, IndexError) as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UsageError(f"the checkpoint in {directory} cannot be read ({message}); {remedy}") from None
+    needed = sum(int(np.prod(shape)) * dtypes[name].size for name, shape in shapes.items()
+                 if dtypes[name] != tf.string)
+    present = sum(path.stat().st_size for path in directory.glob(Path(latest).name + ".data-*"))
+    if present < needed:
+        raise UsageError(f"the checkpoint {latest} is truncated ({present} bytes of data, its index needs at "
+                         f"least {needed}); {remedy}")

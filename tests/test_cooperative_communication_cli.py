@@ -9,12 +9,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.test_quiet_start import tensorflow_lines
+
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = [sys.executable, "-m", "reproduction.cooperative_communication"]
 
 
 def _run(*args, results_dir):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    # Without TF_CPP_MIN_LOG_LEVEL: the script itself must keep TensorFlow quiet (test_smoke_screen_is_ours).
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run(SCRIPT + [f"--results_dir={results_dir}", "--noprogress", *args], cwd=REPO,
                           capture_output=True, text=True, env=env, timeout=600)
 
@@ -51,6 +54,43 @@ def test_smoke_writes_the_documented_files(smoke):
     assert "| MADDPG |" in completed.stdout and "| 84.0 |" in completed.stdout
 
 
+def test_smoke_screen_is_ours(smoke):
+    """Nothing TensorFlow prints at start-up reaches the screen (no TF_CPP_MIN_LOG_LEVEL in the environment)."""
+    completed, _ = smoke
+    assert not tensorflow_lines(completed.stdout + completed.stderr), tensorflow_lines(completed.stderr)
+
+
+def test_an_unwritable_results_dir_is_one_line_and_exit_2(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")  # a folder cannot be made under a file, whoever runs the test (root included)
+    completed = _run("--smoke", "--pairings=maddpg", results_dir=blocker / "results")
+    assert completed.returncode == 2
+    lines = [line for line in completed.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: cannot write results to"), completed.stderr[-1500:]
+    assert blocker.read_text() == ""
+
+
+def test_a_truncated_checkpoint_is_one_line_and_exit_2(smoke, tmp_path):
+    """A finished run whose evaluation is missing resumes from its checkpoint: cut short, it is refused and
+    nothing in the folder changes."""
+    import shutil
+
+    _, experiment_dir = smoke
+    results_dir = tmp_path / "results"
+    shutil.copytree(experiment_dir, results_dir / "cooperative_communication")
+    run_dir = results_dir / "cooperative_communication" / "smoke_paper_maddpg_s0-1_ep200"
+    (run_dir / "evaluation.csv").unlink()
+    (data,) = (run_dir / "checkpoints").glob("ckpt-200.data-*")
+    data.write_bytes(data.read_bytes()[:100])
+    before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+    completed = _run("--smoke", "--pairings=maddpg", results_dir=results_dir)
+    assert completed.returncode == 2
+    errors = [line for line in completed.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("error: the checkpoint") and "truncated" in errors[0], \
+        completed.stderr[-1500:]
+    assert before == {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+
+
 def test_rerunning_a_finished_run_reuses_it(smoke):
     _, experiment_dir = smoke
     metrics = experiment_dir / "smoke_paper_maddpg_s0-1_ep200" / "metrics.csv"
@@ -80,7 +120,7 @@ def test_resume_into_another_config_exits_2_and_keeps_files(smoke):
     run_dir = experiment_dir / "smoke_paper_maddpg_s0-1_ep200"
     before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
     # Same folder (the --run_id of the smoke run), other seeds: a different config.
-    completed = _run("--smoke", "--pairings=maddpg", "--run_id=maddpg_s0-1_ep200", "--first_seed=1",
+    completed = _run("--smoke", "--pairings=maddpg", "--run_id=paper_maddpg_s0-1_ep200", "--first_seed=1",
                      results_dir=experiment_dir.parent)
     assert completed.returncode == 2
     assert "made with another config (differs in: seeds)" in completed.stderr
