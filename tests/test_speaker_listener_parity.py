@@ -1,58 +1,20 @@
 """The batched speaker-listener against mpe2: constants, teacher-forced steps and free-running episodes.
 
-Test-sized (a few hundred episodes); benchmarks/parity_speaker_listener.py runs 1000.
+Test-sized (a few hundred episodes); benchmarks/parity.py runs 1000 per scenario and dynamics. The mpe2 side
+(envs, actions, state and observation readers) is envs.batched.parity's, the same helpers every parity test
+and the benchmark use.
 """
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from envs.batched.parity import mpe2_arrays, mpe2_envs, mpe2_observations, random_actions
 from envs.batched.physics import WorldSpec
 from envs.batched.speaker_listener import LANDMARK_COLORS, BatchedSpeakerListener
 from envs.reference import make_reference_env
 
 AGENTS = ("speaker_0", "listener_0")
-
-
-def _mpe2_envs(count, first_seed):
-    envs = []
-    for i in range(count):
-        env = make_reference_env("speaker_listener")
-        env.reset(seed=first_seed + i)
-        envs.append(env)
-    return envs
-
-
-def _actions(rng, count, kind, dtype):
-    """[count, A] per agent: soft Gumbel-softmax samples or one-hot vectors."""
-    out = []
-    for size in (3, 5):
-        if kind == "soft":
-            z = rng.normal(size=(count, size)) * 2.0 - np.log(-np.log(rng.random((count, size))))
-            a = np.exp(z - z.max(-1, keepdims=True))
-            a /= a.sum(-1, keepdims=True)
-        else:
-            a = np.eye(size)[rng.integers(size, size=count)]
-        out.append(a.astype(dtype))
-    return out
-
-
-def _mpe2_state(envs):
-    worlds = [env.unwrapped.world for env in envs]
-    return (
-        np.array([[e.state.p_pos for e in w.entities] for w in worlds]),
-        np.array([[e.state.p_vel for e in w.entities] for w in worlds]),
-        np.array([[a.state.c for a in w.agents] for w in worlds]),
-    )
-
-
-def _mpe2_observations(envs):
-    """Per agent [B, O] in float64, straight from the scenario (mpe2's observe() rounds to float32)."""
-    out = []
-    for i in range(2):
-        out.append(np.array([env.unwrapped.scenario.observation(env.unwrapped.world.agents[i], env.unwrapped.world)
-                             for env in envs]))
-    return out
 
 
 def test_constants_match_a_live_mpe2_world():
@@ -72,24 +34,24 @@ def test_constants_match_a_live_mpe2_world():
 def test_free_running_episodes_match_mpe2(kind, dtype, tolerance):
     """Copy mpe2's reset state in once, then both run 25 steps on the same actions; compare every step."""
     num_envs = 50
-    envs = _mpe2_envs(num_envs, first_seed=1000)
+    envs = mpe2_envs("speaker_listener", num_envs, first_seed=1000)
     port = BatchedSpeakerListener(dtype)
     state = port.state_from_mpe2([[env.unwrapped.world for env in envs]])
     np_dtype = np.float64 if dtype == tf.float64 else np.float32
     rng = np.random.default_rng(7)
     for _ in range(25):
-        actions = _actions(rng, num_envs, kind, np_dtype)
+        actions = random_actions(port, rng, num_envs, kind, np_dtype)
         state, rewards = port.step(state, [tf.constant(a[None]) for a in actions])
         mpe2_rewards = []
         for b, env in enumerate(envs):
             _, reward, _, truncations, _ = env.step({AGENTS[0]: actions[0][b], AGENTS[1]: actions[1][b]})
             mpe2_rewards.append([reward[a] for a in AGENTS])
-        positions, velocities, communication = _mpe2_state(envs)
+        positions, velocities, communication = mpe2_arrays(envs)
         np.testing.assert_allclose(state.positions.numpy()[0], positions, rtol=0, atol=tolerance)
         np.testing.assert_allclose(state.velocities.numpy()[0], velocities, rtol=0, atol=tolerance)
         np.testing.assert_allclose(state.communication.numpy()[0], communication, rtol=0, atol=tolerance)
         np.testing.assert_allclose(rewards.numpy()[0], np.array(mpe2_rewards), rtol=0, atol=tolerance * 10)
-        for ours, theirs in zip(port.observe(state), _mpe2_observations(envs)):
+        for ours, theirs in zip(port.observe(state), mpe2_observations(envs)):
             np.testing.assert_allclose(ours.numpy()[0], theirs, rtol=0, atol=tolerance * 10)
     assert all(truncations.values()), "mpe2 truncates after 25 steps"
 
@@ -98,17 +60,17 @@ def test_free_running_episodes_match_mpe2(kind, dtype, tolerance):
 def test_teacher_forced_steps_match_mpe2(dtype, tolerance):
     """mpe2's state is copied in before every step, so errors cannot accumulate or hide."""
     num_envs = 40
-    envs = _mpe2_envs(num_envs, first_seed=5000)
+    envs = mpe2_envs("speaker_listener", num_envs, first_seed=5000)
     port = BatchedSpeakerListener(dtype)
     np_dtype = np.float64 if dtype == tf.float64 else np.float32
     rng = np.random.default_rng(11)
     for step in range(25):
         state = port.state_from_mpe2([[env.unwrapped.world for env in envs]])
-        actions = _actions(rng, num_envs, "soft" if step % 2 else "one_hot", np_dtype)
+        actions = random_actions(port, rng, num_envs, "soft" if step % 2 else "one_hot", np_dtype)
         state, rewards = port.step(state, [tf.constant(a[None]) for a in actions])
         for b, env in enumerate(envs):
             env.step({AGENTS[0]: actions[0][b], AGENTS[1]: actions[1][b]})
-        positions, velocities, _ = _mpe2_state(envs)
+        positions, velocities, _ = mpe2_arrays(envs)
         np.testing.assert_allclose(state.positions.numpy()[0], positions, rtol=0, atol=tolerance)
         np.testing.assert_allclose(state.velocities.numpy()[0], velocities, rtol=0, atol=tolerance)
 
