@@ -63,9 +63,19 @@ def actor_logits(network: Network, observation: np.ndarray) -> np.ndarray:
     return x @ kernel + bias
 
 
-def sample_soft_action(logits: np.ndarray, rng: np.random.Generator, temperature: float = 1.0) -> np.ndarray:
-    """A relaxed Gumbel-softmax sample, the action the reference code sends to the env."""
-    uniform = np.maximum(rng.random(logits.shape), 1e-20)
+def sample_soft_action(logits: np.ndarray, rng: np.random.Generator | None, temperature: float = 1.0,
+                       uniform: np.ndarray | None = None) -> np.ndarray:
+    """A relaxed Gumbel-softmax sample, the action the reference code sends to the env.
+
+    Args:
+        logits: [A] one agent's logits.
+        rng: draws the [A] uniforms (rng.random(logits.shape)) unless `uniform` is given.
+        temperature: softmax temperature.
+        uniform: [A] uniforms to use instead of drawing them (tests feed maddpg.gumbel the same draw).
+    """
+    if uniform is None:
+        uniform = rng.random(logits.shape)
+    uniform = np.maximum(uniform, 1e-20)
     z = (logits - np.log(-np.log(uniform))) / temperature
     z = np.exp(z - z.max())
     return z / z.sum()
