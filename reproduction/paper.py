@@ -16,7 +16,9 @@ runs `python -m paper_figures` on the same --results_dir.
 
 Each run is one Ray task of one CPU (an XLA training iteration keeps one core busy, so a machine runs as
 many runs at once as it has cores). Without --address a local Ray is started with every CPU of this
-machine; --address joins a cluster, whose workers must run this same checkout and venv.
+machine; --address joins a cluster, whose workers must run this same checkout and venv (and ray 2.60.0,
+the `ray` extra). `ray start --head` turns Ray's token authentication on: the driver and the other nodes
+need RAY_AUTH_MODE=token and the head's token (~/.ray/auth_token, or RAY_AUTH_TOKEN).
 
 Where results land: in --results_dir, written by the task itself. On one machine that is simply the
 folder; on a cluster, --results_dir must be one shared path (NFS or the like) mounted at the same place on
@@ -399,7 +401,7 @@ def print_plan(plan: list[PlannedRun], options) -> None:
 
 
 def run_task(task: RunTask) -> dict:
-    """Runs one planned run where Ray put it; returns its wall seconds, process and host."""
+    """Runs one planned run where Ray put it; returns its wall seconds, process, host and Ray node."""
     started = time.perf_counter()
     run_dir = Path(task.run_dir)
     if task.token is not None and not (run_dir.parent.parent / task.token).exists():
@@ -420,7 +422,10 @@ def run_task(task: RunTask) -> dict:
         code = independent_baselines.run_worker([run_dir])
         if code != 0:
             raise RuntimeError(f"the baseline subprocess exited with code {code} (its log is in the Ray worker's)")
-    return {"wall_seconds": time.perf_counter() - started, "pid": os.getpid(), "host": socket.gethostname()}
+    import ray
+
+    return {"wall_seconds": time.perf_counter() - started, "pid": os.getpid(), "host": socket.gethostname(),
+            "node": ray.get_runtime_context().get_node_id()}
 
 
 def _train_and_evaluate(task: RunTask) -> None:
@@ -510,7 +515,7 @@ def execute(plan: list[PlannedRun], options, command: str, token: str | None) ->
         try:
             report = ray.get(ready_refs[0])
             done.add(run.run_dir)
-            print(f"[finished] {run.name} in {_duration(report['wall_seconds'])} (on {report['host']})", flush=True)
+            print(f"[finished] {run.name} in {_duration(report['wall_seconds'])} (on {report['host']}, node {report['node'][:8]})", flush=True)
             done_estimate += run.seconds
             done_actual += time.perf_counter() - started
         except Exception as error:  # a RayTaskError wraps the run's own exception, its message first
