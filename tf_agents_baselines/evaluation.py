@@ -9,8 +9,8 @@ dynamics the policies trained in (the two differ in the action sign, so a policy
 would move the wrong way, and the 2017 rewards differ in some scenarios), with env reset seeds drawn from
 the seed's salted evaluation stream (maddpg.evaluation.EVALUATION_SALT). They are not the episodes MADDPG's
 evaluation plays: that stream also feeds MADDPG's action noise between resets, so only the first reset seed
-coincides. The metric definitions are those of maddpg.metrics (target_reach_percent,
-average_distance, final_distance for speaker-listener) plus mean_episode_reward, the sum over the agents of
+coincides. The metric definitions are those of maddpg.metrics (for speaker-listener Table 1's
+target_reach_nearest_percent and final_squared_distance, and the alternatives beside them) plus mean_episode_reward, the sum over the agents of
 the episode return, averaged over episodes.
 """
 

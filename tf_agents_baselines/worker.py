@@ -14,8 +14,10 @@ advanced seed block by seed block). Exit codes: 0 done, 1 training diverged, 2 b
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from tf_agents_baselines.process import require_legacy_keras
@@ -84,8 +86,8 @@ def run(run_dir: Path, max_new_seeds: int = 0) -> int:
         complete = set(config.seeds) <= set(done)
         results.update_meta(run_dir, seeds_done=done, sessions=sessions, training_complete=complete,
                             evaluation_complete=complete)
-        print(f"[{config.algorithm}] seed {seed}: target reach {values['target_reach_percent']:.1f}%, average "
-              f"distance {values['average_distance']:.3f}, evaluation reward {values['mean_episode_reward']:.2f} "
+        print(f"[{config.algorithm}] seed {seed}: target reach {values['target_reach_nearest_percent']:.1f}%, final "
+              f"squared distance {values['final_squared_distance']:.3f} (Table 1's readings), evaluation reward {values['mean_episode_reward']:.2f} "
               f"({evaluated:.0f} s)", flush=True)
     return 0
 
@@ -114,4 +116,13 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    from maddpg.cli import quiet_tensorflow
+
+    # The worker's own command line is RUN_DIRs only; TensorFlow's start-up lines would fill the parent's
+    # screen once per seed, so they are always silenced here (the parent's --verbose does not reach them).
+    quiet_tensorflow([sys.argv[0]])
+    # tf-agents 0.19 trips TensorFlow's deprecation warnings and autograph's SyntaxWarnings on every run:
+    # nothing a user can act on.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=SyntaxWarning)
     sys.exit(main(sys.argv))
