@@ -10,8 +10,8 @@ would move the wrong way, and the 2017 rewards differ in some scenarios), with e
 the seed's salted evaluation stream (maddpg.evaluation.EVALUATION_SALT). They are not the episodes MADDPG's
 evaluation plays: that stream also feeds MADDPG's action noise between resets, so only the first reset seed
 coincides. The metric definitions are those of maddpg.metrics (for speaker-listener Table 1's
-target_reach_nearest_percent and final_squared_distance, and the alternatives beside them) plus mean_episode_reward, the sum over the agents of
-the episode return, averaged over episodes.
+target_reach_nearest_percent and final_squared_distance, and the alternatives beside them) plus
+mean_episode_reward, the sum over the agents of the episode return, averaged over episodes.
 """
 
 from __future__ import annotations
