@@ -11,7 +11,6 @@ import pytest
 import tensorflow as tf
 from conftest import assert_parity_within
 from gymnasium.utils import seeding
-from pettingzoo.utils.env_logger import EnvLogger
 
 from envs.batched.parity import (
     free_running,
@@ -19,6 +18,7 @@ from envs.batched.parity import (
     mpe2_envs,
     mpe2_observations,
     random_actions,
+    step_reference_envs,
     teacher_forced,
 )
 from envs.batched.physics import WorldSpec, contact_forces, step_world
@@ -89,13 +89,7 @@ def _envs_in_contact(count, first_seed, rng):
 
 def _step_both(port, state, envs, actions):
     state, rewards = port.step(state, [tf.constant(a[None]) for a in actions])
-    EnvLogger.suppress_output()  # float64 actions: mpe2's clip wrapper would warn on every step
-    mpe2_rewards = []
-    for b, env in enumerate(envs):
-        _, reward, _, _, _ = env.step({agent: actions[i][b] for i, agent in enumerate(env.possible_agents)})
-        mpe2_rewards.append([reward[agent] for agent in env.possible_agents])
-    EnvLogger.unsuppress_output()
-    return state, rewards, np.array(mpe2_rewards)
+    return state, rewards, step_reference_envs(envs, actions)
 
 
 @pytest.mark.parametrize("dtype,tolerance", [(tf.float64, 1e-12), (tf.float32, 1e-5)])

@@ -21,7 +21,6 @@ Touch events still agree exactly (0 mismatches).
 import numpy as np
 import pytest
 import tensorflow as tf
-from pettingzoo.utils.env_logger import EnvLogger
 
 from envs.batched import parity
 from envs.batched.physics import WorldSpec, contact_forces
@@ -59,17 +58,6 @@ def _assert_within(errors, dtype, free_running):
     assert errors["rewards"] <= reward_tolerance, errors
     assert errors["reward_event_mismatches"] == 0, errors
     assert errors["steps"] == 25
-
-
-def _step_mpe2(envs, actions):
-    """Steps each env with its row of `actions`; rewards [B, 4] in mpe2 agent order."""
-    EnvLogger.suppress_output()  # float64 actions make the clip wrapper warn on every step
-    rewards = []
-    for b, env in enumerate(envs):
-        _, reward, _, _, _ = env.step({agent: actions[i][b] for i, agent in enumerate(env.possible_agents)})
-        rewards.append([reward[agent] for agent in env.possible_agents])
-    EnvLogger.unsuppress_output()
-    return np.array(rewards)
 
 
 def _mpe2_rewards_now(envs):
@@ -218,7 +206,7 @@ def test_stepped_reward_events_on_edited_worlds(scenario, prey_speed, dtype):
         state = port.state_from_mpe2([[env.unwrapped.world for env in envs]])
         actions = parity.random_actions(port, rng, 40, "soft" if step % 2 else "one_hot", np_dtype)
         state, rewards = port.step(state, [tf.constant(a[None]) for a in actions])
-        theirs = _step_mpe2(envs, actions)
+        theirs = parity.step_reference_envs(envs, actions)
         positions, velocities, _ = parity.mpe2_arrays(envs)
         np.testing.assert_allclose(state.positions.numpy()[0], positions, rtol=0, atol=state_tolerance)
         np.testing.assert_allclose(state.velocities.numpy()[0], velocities, rtol=0, atol=state_tolerance)
@@ -270,7 +258,7 @@ def test_crowded_worlds_step_like_mpe2(dtype):
         state = port.state_from_mpe2([[env.unwrapped.world for env in envs]])
         actions = parity.random_actions(port, rng, 30, "soft" if step % 2 else "one_hot", np_dtype)
         state, rewards = port.step(state, [tf.constant(a[None]) for a in actions])
-        theirs = _step_mpe2(envs, actions)
+        theirs = parity.step_reference_envs(envs, actions)
         positions, velocities, _ = parity.mpe2_arrays(envs)
         np.testing.assert_allclose(state.positions.numpy()[0], positions, rtol=0, atol=state_tolerance)
         np.testing.assert_allclose(state.velocities.numpy()[0], velocities, rtol=0, atol=state_tolerance)

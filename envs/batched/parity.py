@@ -76,8 +76,8 @@ def mpe2_observations(envs) -> list[np.ndarray]:
     ]
 
 
-def _step_mpe2(envs, actions) -> np.ndarray:
-    """Steps every env with its row of the actions; returns rewards [B, N] in mpe2 agent order."""
+def step_reference_envs(envs, actions) -> np.ndarray:
+    """Steps every reference env with its row of the actions; returns rewards [B, N] in mpe2 agent order."""
     # float64 actions (the float64 comparisons) are exact for mpe2's physics, but pettingzoo's clip wrapper
     # formats a warning for each (its Box is float32) and keeps every message in a list: silenced here
     # (the values are in [0, 1], so its clipping changes nothing).
@@ -135,7 +135,7 @@ def free_running(port, scenario: str, num_envs: int, kind: str, first_seed: int 
     for _ in range(steps):
         actions = random_actions(port, rng, num_envs, kind, np_dtype)
         state, rewards = port.step(state, [tf.constant(a[None]) for a in actions])
-        _compare(errors, port, state, rewards, envs, _step_mpe2(envs, actions), with_observations=True)
+        _compare(errors, port, state, rewards, envs, step_reference_envs(envs, actions), with_observations=True)
     return errors.report()
 
 
@@ -151,5 +151,5 @@ def teacher_forced(port, scenario: str, num_envs: int, first_seed: int = 5000, a
         state = port.state_from_mpe2([[env.unwrapped.world for env in envs]])
         actions = random_actions(port, rng, num_envs, "soft" if step % 2 else "one_hot", np_dtype)
         state, rewards = port.step(state, [tf.constant(a[None]) for a in actions])
-        _compare(errors, port, state, rewards, envs, _step_mpe2(envs, actions), with_observations=True)
+        _compare(errors, port, state, rewards, envs, step_reference_envs(envs, actions), with_observations=True)
     return errors.report()
