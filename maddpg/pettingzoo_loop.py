@@ -2,6 +2,10 @@
 
     python -m maddpg.pettingzoo_loop --env mpe2.simple_reference_v3 [--episodes 2000] [--seed 0]
         [--continuous/--nocontinuous] [--algorithm maddpg|ddpg] [--log_every 100] [--smoke]
+        [--results_dir results] [--run_id <dynamics>_<env module>_<algorithm>_s<seed>_ep<episodes>]
+
+The run folder <results_dir>/pettingzoo/<run_id>/ gets config.json, meta.json and metrics.csv, in the
+schema and with the metrics of the batched loop (maddpg/results.py, maddpg/run_logging.py).
 
 The same `Learner` as the batched path, driven by the ordinary PettingZoo loop: each env step makes ONE
 tf.function call that computes every agent's action (numpy observations in, numpy soft actions out), the
@@ -50,7 +54,9 @@ if __name__ == "__main__":
 import dataclasses  # noqa: E402
 import importlib  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -62,8 +68,10 @@ from maddpg.config import CRITIC_KINDS, TrainConfig  # noqa: E402
 from maddpg.learner import Learner  # noqa: E402
 from maddpg.population_random import PopulationRandom  # noqa: E402
 from maddpg.replay import ReplayBuffer  # noqa: E402
-from maddpg.run import TrainingDiverged  # noqa: E402  (one exception for both training paths)
+from maddpg import results  # noqa: E402
+from maddpg.run_logging import LogWindow, TrainingDiverged, check_finite_losses  # noqa: E402  (shared with run.py)
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 # Separates the env-reset seed stream from every other stream drawn from the same config seed.
 RESET_SALT = 31_337
 
@@ -282,79 +290,81 @@ class ParallelEnvTrainer:
         return EpisodeResult(returns, critic_loss_sum, actor_loss_sum, updates, steps)
 
     def _check_finite(self, critic_losses: np.ndarray, actor_losses: np.ndarray) -> None:
-        for name, losses in (("critic", critic_losses), ("actor", actor_losses)):
-            bad = np.argwhere(~np.isfinite(losses))
-            if len(bad):
-                p, i = bad[0]
-                raise TrainingDiverged(f"{name} loss of agent {self.agents[i]} (seed {self.config.seeds[p]}) "
-                                       f"became {losses[p, i]} at update {self.updates + 1}")
+        check_finite_losses(critic_losses, actor_losses, self.config.seeds, self.agents,
+                            f"at update {self.updates + 1}", checkpoints=False)
 
-    def train(self, *, progress: bool = True, log: Callable[[str], None] | None = print) -> list[dict]:
+    def train(self, *, progress: bool = True, log: Callable[[str], None] | None = print,
+              run_dir: Path | None = None) -> list[dict]:
         """Runs episodes until config.episodes per member are done; returns one history row per log window.
 
         A row: episode (episodes done), env_steps (per member), updates (so far), mean_episode_reward
         ([P]: the sum over agents of each episode's return, averaged over the window, as the reference
         logs it), agent_rewards ({agent: [P]}), and only if the window had an update, critic_loss /
         actor_loss ({agent: [P]} means over the window's updates).
+
+        run_dir: when given, a run folder (maddpg/results.py) that gets config.json, meta.json and the
+        windows' rows in metrics.csv, the batched loop's schema and metrics (the plain loop writes no
+        checkpoints, so a rerun starts over and rewrites metrics.csv).
         """
         config = self.config
-        window = _Window(config.population, len(self.agents))
+        writer = None
+        if run_dir is not None:
+            run_dir = Path(run_dir)
+            results.prepare_run_dir(run_dir, config)
+            meta = results.update_meta(run_dir, dynamics=config.dynamics, loop="pettingzoo", training_complete=False)
+            writer = results.MetricsWriter(run_dir / results.METRICS_FILE, config)
+            writer.truncate_after(self.episodes_done)  # rows of an earlier, unfinished attempt are made again
+            session = {"started_at": results.now(), "from_episode": self.episodes_done}
+            started = time.perf_counter()
+        window = LogWindow(config.population, len(self.agents))
         history = []
         bar = tqdm(total=config.episodes, initial=self.episodes_done, unit="ep", disable=not progress,
                    dynamic_ncols=True, desc=config.scenario)
         while self.episodes_done < config.episodes:
-            window.add(self.run_episode())
+            episode = self.run_episode()
+            window.add_episodes(episode.returns[:, None, :])  # [P, 1, N]
+            window.add_updates(episode.critic_loss_sum, episode.actor_loss_sum, episode.updates)
             bar.update(1)
             if self.episodes_done % config.log_every_episodes == 0 or self.episodes_done == config.episodes:
-                row = window.row(self.agents, self.episodes_done, self.transitions, self.updates)
+                row = _history_row(window, self.agents, self.episodes_done, self.transitions, self.updates)
                 history.append(row)
+                if writer is not None:
+                    writer.write(window.rows(config.seeds, self.agents, self.episodes_done, has_goal=False))
                 bar.set_postfix(reward=f"{np.mean(row['mean_episode_reward']):.2f}", updates=self.updates)
                 if log is not None:
                     log(f"episode {row['episode']}: mean episode reward "
                         f"{np.mean(row['mean_episode_reward']):.3f} (updates {self.updates})")
-                window = _Window(config.population, len(self.agents))
+                window = LogWindow(config.population, len(self.agents))
         bar.close()
+        if run_dir is not None:
+            session.update(to_episode=self.episodes_done, wall_seconds=round(time.perf_counter() - started, 2))
+            results.update_meta(run_dir, sessions=meta.get("sessions", []) + [session],
+                                training_complete=self.episodes_done >= config.episodes)
         return history
 
 
-class _Window:
-    """Sums over one logging window."""
+def _history_row(window: LogWindow, agents, episode: int, env_steps: int, updates: int) -> dict:
+    """The window as train()'s history row (plain lists, so that two histories compare with ==)."""
+    mean_returns = window.mean_returns()  # [P, N]
 
-    def __init__(self, population: int, num_agents: int):
-        self.returns = np.zeros((population, num_agents))
-        self.critic_loss = np.zeros((population, num_agents))
-        self.actor_loss = np.zeros((population, num_agents))
-        self.episodes = 0
-        self.updates = 0
+    def by_agent(values):  # [P, N] -> {agent: [P]}
+        return {agent: values[:, i].tolist() for i, agent in enumerate(agents)}
 
-    def add(self, episode: EpisodeResult) -> None:
-        self.returns += episode.returns
-        self.critic_loss += episode.critic_loss_sum
-        self.actor_loss += episode.actor_loss_sum
-        self.episodes += 1
-        self.updates += episode.updates
-
-    def row(self, agents, episode: int, env_steps: int, updates: int) -> dict:
-        mean_returns = self.returns / self.episodes  # [P, N]
-
-        def by_agent(values):  # [P, N] -> {agent: [P]}
-            return {agent: values[:, i].tolist() for i, agent in enumerate(agents)}
-
-        row = {
-            "episode": episode,
-            "env_steps": env_steps,
-            "updates": updates,
-            "mean_episode_reward": mean_returns.sum(axis=1).tolist(),
-            "agent_rewards": by_agent(mean_returns),
-        }
-        if self.updates:  # no NaN placeholders, so that two histories compare with ==
-            row["critic_loss"] = by_agent(self.critic_loss / self.updates)
-            row["actor_loss"] = by_agent(self.actor_loss / self.updates)
-        return row
+    row = {
+        "episode": episode,
+        "env_steps": env_steps,
+        "updates": updates,
+        "mean_episode_reward": mean_returns.sum(axis=1).tolist(),
+        "agent_rewards": by_agent(mean_returns),
+    }
+    if window.updates:  # no NaN placeholders
+        row["critic_loss"] = by_agent(window.critic_loss / window.updates)
+        row["actor_loss"] = by_agent(window.actor_loss / window.updates)
+    return row
 
 
 def train_parallel_env(make_env: Callable[[], object], config: TrainConfig, *, progress: bool = True,
-                       log: Callable[[str], None] | None = print):
+                       log: Callable[[str], None] | None = print, run_dir: Path | None = None):
     """Trains MADDPG/DDPG (config.critic_kinds, one per agent) on a PettingZoo ParallelEnv.
 
     Args:
@@ -362,16 +372,18 @@ def train_parallel_env(make_env: Callable[[], object], config: TrainConfig, *, p
         config: the run's settings (num_envs and scenario are not used; episode_length caps episodes).
         progress: show a progress bar.
         log: called with one line per log window (None: silent).
+        run_dir: a run folder for config.json, meta.json and metrics.csv (None: nothing is written).
 
     Returns:
         (learner, history): the trained Learner and ParallelEnvTrainer.train's rows.
 
     Raises:
         ValueError: unsupported spaces, or an agent set that changes mid-episode.
+        results.UsageError: run_dir holds a run of another config.
         TrainingDiverged: a loss became NaN or Inf.
     """
     trainer = ParallelEnvTrainer(make_env, config)
-    history = trainer.train(progress=progress, log=log)
+    history = trainer.train(progress=progress, log=log, run_dir=run_dir)
     return trainer.learner, history
 
 
@@ -433,9 +445,21 @@ def _define_flags(flags) -> None:
                       "physics and rewards the paper ran on (envs.reference.use_paper_dynamics)")
     flags.DEFINE_enum("algorithm", "maddpg", list(CRITIC_KINDS), "critic of every agent")
     flags.DEFINE_integer("log_every", 100, "print the mean episode reward every this many episodes")
-    flags.DEFINE_boolean("smoke", False, "a tiny run of the same code path, in seconds")
+    flags.DEFINE_boolean("smoke", False, "a tiny run of the same code path, in seconds (its folder is named smoke_*)")
+    flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "where <results_dir>/pettingzoo/<run_id>/ goes")
+    flags.DEFINE_string("run_id", None, "run folder name (default: <dynamics>_<env module>_<algorithm>_s<seed>_"
+                        "ep<episodes>, smoke_ prefixed with --smoke)")
     flags.DEFINE_boolean("progress", True, "show a progress bar")
     flags.DEFINE_boolean("verbose", False, "keep TensorFlow's start-up and C++ logging (silenced by default)")
+
+
+def run_dir_for(options, config: TrainConfig) -> Path:
+    """<results_dir>/pettingzoo/<run_id>: --run_id, else <dynamics>_<env module>_<algorithm>_s<seed>_ep<episodes>."""
+    run_id = options.run_id or (f"{config.dynamics}_{options.env}_{config.algorithm}_s{config.seeds[0]}_"
+                                f"ep{config.episodes}")
+    if options.smoke and not options.run_id:
+        run_id = f"smoke_{run_id}"
+    return Path(options.results_dir) / config.experiment / run_id
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -452,9 +476,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         make_env = env_factory(options.env, options.continuous, options.dynamics)
         config = build_config(options, len(make_env().possible_agents))
-        print(f"{options.env}: {options.algorithm}, seed {options.seed}, {config.episodes} episodes", flush=True)
-        train_parallel_env(make_env, config, progress=options.progress)
-    except ValueError as error:
+        run_dir = run_dir_for(options, config)
+        if results.read_meta(run_dir).get("training_complete"):
+            results.prepare_run_dir(run_dir, config)  # a folder of another config is refused as such
+            raise results.UsageError(f"{run_dir} is already trained (this loop keeps no checkpoint to resume "
+                                     "from); pass another --run_id or remove that folder")
+        try:  # before anything trains, so an unwritable --results_dir costs nothing
+            results.prepare_run_dir(run_dir, config)
+        except OSError as error:
+            raise results.UsageError(f"cannot write results to {run_dir.parent} ({error.strerror or error}); "
+                                     "pass a writable --results_dir") from None
+        print(f"{options.env}: {options.algorithm}, seed {options.seed}, {config.episodes} episodes -> {run_dir}",
+              flush=True)
+        train_parallel_env(make_env, config, progress=options.progress, run_dir=run_dir)
+        print(f"metrics written to {run_dir / results.METRICS_FILE}", flush=True)
+    except (ValueError, results.UsageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:

@@ -25,72 +25,29 @@ from envs.batched import make_batched_env
 from maddpg import results
 from maddpg.config import LEGACY_DYNAMICS, TrainConfig
 from maddpg.replay import ReplayBuffer
+from maddpg.run_logging import LogWindow, TrainingDiverged, diverged  # noqa: F401  (TrainingDiverged: re-exported)
 from maddpg.training import Trainer
 
 
-class TrainingDiverged(Exception):
-    """A loss became NaN or Inf; the message names the agent, the loss and the checkpoint that was kept."""
-
-
-class _Window:
-    """Sums of one logging window, per seed: episode returns, last-step goal distance, losses."""
-
-    def __init__(self, population: int, num_agents: int):
-        self.returns = np.zeros((population, num_agents))
-        self.goal_distance = np.zeros(population)
-        self.episodes = 0
-        self.critic_loss = np.zeros((population, num_agents))
-        self.actor_loss = np.zeros((population, num_agents))
-        self.approximation_loss = np.zeros((population, num_agents))
-        self.policy_kl = np.zeros((population, num_agents))
-        self.inference = False
-        self.updates = 0
-
-    def add(self, outputs: dict) -> None:
-        returns = outputs["episode_returns"].numpy()  # [P, B, N]
-        self.returns += returns.sum(axis=1)
-        self.episodes += returns.shape[1]
-        if "final_goal_distance" in outputs:
-            self.goal_distance += outputs["final_goal_distance"].numpy().sum(axis=1)
-        self.critic_loss += outputs["critic_loss_sum"].numpy()
-        self.actor_loss += outputs["actor_loss_sum"].numpy()
-        if "policy_kl_sum" in outputs:
-            self.inference = True
-            self.approximation_loss += outputs["approximation_loss_sum"].numpy()
-            self.policy_kl += outputs["policy_kl_sum"].numpy()
-        self.updates += int(outputs["num_updates"])
-
-    def rows(self, config: TrainConfig, agents, episode: int, has_goal: bool):
-        for p, seed in enumerate(config.seeds):
-            base = {"seed": seed, "episode": episode}
-            mean_returns = self.returns[p] / self.episodes
-            # The reference's "mean episode reward": the sum over agents of each episode's return.
-            yield {**base, "role": "team", "metric": "mean_episode_reward", "value": mean_returns.sum()}
-            if has_goal:
-                yield {**base, "role": "team", "metric": "final_goal_distance",
-                       "value": self.goal_distance[p] / self.episodes}
-            for i, agent in enumerate(agents):
-                yield {**base, "role": agent, "metric": "mean_episode_reward", "value": mean_returns[i]}
-                if self.updates:
-                    yield {**base, "role": agent, "metric": "critic_loss", "value": self.critic_loss[p, i] / self.updates}
-                    yield {**base, "role": agent, "metric": "actor_loss", "value": self.actor_loss[p, i] / self.updates}
-                if self.updates and self.inference:  # agent i as approximated by the others (Fig. 7)
-                    yield {**base, "role": agent, "metric": "policy_kl", "value": self.policy_kl[p, i] / self.updates}
-                    yield {**base, "role": agent, "metric": "approximation_loss",
-                           "value": self.approximation_loss[p, i] / self.updates}
+def _add_outputs(window: LogWindow, outputs: dict) -> None:
+    """One iteration's outputs into the window (numpy sums, as the plain loop's episodes)."""
+    window.add_episodes(outputs["episode_returns"].numpy(),  # [P, B, N]
+                        outputs["final_goal_distance"].numpy() if "final_goal_distance" in outputs else None)
+    inference = "policy_kl_sum" in outputs
+    window.add_updates(outputs["critic_loss_sum"].numpy(), outputs["actor_loss_sum"].numpy(),
+                       int(outputs["num_updates"]),
+                       outputs["approximation_loss_sum"].numpy() if inference else None,
+                       outputs["policy_kl_sum"].numpy() if inference else None)
 
 
 def _check_finite(outputs: dict, config: TrainConfig, agents, episode: int, checkpoint: str | None) -> None:
     first = outputs["first_nonfinite_update"].numpy()  # [P, N, 2], -1 while finite
     if (first < 0).all():
         return
-    p, i, which = np.argwhere(first == first[first >= 0].min())[0]
+    p, i, which = np.argwhere(first == first[first >= 0].min())[0]  # the earliest update that went bad
     loss_name = ("critic_loss_sum", "actor_loss_sum")[which]
-    kept = f"the last good checkpoint {checkpoint} is kept" if checkpoint else "no checkpoint had been saved"
-    raise TrainingDiverged(
-        f"{loss_name.split('_')[0]} loss of agent {agents[i]} (seed {config.seeds[p]}) became "
-        f"{outputs[loss_name].numpy()[p, i]} in the episodes up to {episode}; {kept}"
-    )
+    raise diverged(loss_name.split("_")[0], agents[i], config.seeds[p], outputs[loss_name].numpy()[p, i],
+                   f"in the episodes up to {episode}", checkpoint)
 
 
 def build_trainer(config: TrainConfig) -> Trainer:
@@ -163,7 +120,7 @@ def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_aft
     sessions = meta.get("sessions", [])
     session = {"started_at": results.now(), "from_episode": episodes_done}
     started = time.perf_counter()
-    window = _Window(config.population, len(agents))
+    window = LogWindow(config.population, len(agents))
     bar = tqdm(total=config.episodes, initial=episodes_done, unit="ep", disable=not progress,
                desc=f"{config.experiment}/{config.algorithm}", dynamic_ncols=True)
     iterations = 0
@@ -171,15 +128,15 @@ def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_aft
         outputs = trainer.iteration()
         episodes_done = int(trainer.episodes_done.numpy())
         _check_finite(outputs, config, agents, episodes_done, latest)
-        window.add(outputs)
+        _add_outputs(window, outputs)
         bar.update(config.num_envs)
         if episodes_done % config.log_every_episodes == 0:
-            rows = list(window.rows(config, agents, episodes_done, has_goal))
+            rows = list(window.rows(config.seeds, agents, episodes_done, has_goal))
             writer.write(rows)
-            _write_summaries(summary_writer, rows, episodes_done)
+            write_summaries(summary_writer, rows, episodes_done)
             team = np.mean([r["value"] for r in rows if r["role"] == "team" and r["metric"] == "mean_episode_reward"])
             bar.set_postfix(reward=f"{team:.2f}", updates=int(trainer.updates.numpy()))
-            window = _Window(config.population, len(agents))
+            window = LogWindow(config.population, len(agents))
         if episodes_done % config.checkpoint_every_episodes == 0 or episodes_done >= config.episodes:
             latest = save_checkpoint(trainer, checkpoint_dir, finished=episodes_done >= config.episodes)
             if on_checkpoint is not None:
@@ -193,7 +150,8 @@ def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_aft
     return trainer
 
 
-def _write_summaries(summary_writer, rows, episode: int) -> None:
+def write_summaries(summary_writer, rows, episode: int) -> None:
+    """The window's rows as TensorBoard scalars, seed<seed>/<role>/<metric>."""
     with summary_writer.as_default(step=episode):
         for row in rows:
             tf.summary.scalar(f"seed{row['seed']}/{row['role']}/{row['metric']}", row["value"])

@@ -140,20 +140,51 @@ def test_an_agent_leaving_mid_episode_is_a_clear_error():
         trainer.run_episode()
 
 
-def _cli(*args):
+def test_a_run_folder_gets_metrics_csv_in_the_batched_schema(tmp_path, box_run):
+    """Given a run folder, the plain loop writes config.json, meta.json and metrics.csv with the batched loop's
+    columns and metrics, its values those of the history; the same run without a folder logs the same."""
+    import pandas as pd
+
+    from maddpg.results import COLUMNS
+
+    _, _, history = box_run
+    trainer = ParallelEnvTrainer(make_reference(True), TrainConfig(**TINY))
+    assert trainer.train(progress=False, log=None, run_dir=tmp_path / "run") == history
+    for name in ("config.json", "meta.json"):
+        assert (tmp_path / "run" / name).is_file()
+    metrics = pd.read_csv(tmp_path / "run" / "metrics.csv")
+    assert tuple(metrics.columns) == COLUMNS
+    assert set(metrics.experiment) == {"test"} and set(metrics.dynamics) == {TrainConfig(**TINY).dynamics} and set(metrics.seed) == {0}
+    assert sorted(metrics.episode.unique()) == [4, 8, 12] and set(metrics.env_step) == {100, 200, 300}
+    assert set(metrics.role) == {"team", "agent_0", "agent_1"}
+    last = metrics[metrics.episode == 12].set_index(["role", "metric"])["value"]
+    np.testing.assert_allclose(last["team", "mean_episode_reward"], history[-1]["mean_episode_reward"][0])
+    np.testing.assert_allclose(last["agent_1", "critic_loss"], history[-1]["critic_loss"]["agent_1"][0])
+    assert np.isfinite(metrics.value).all() and "critic_loss" not in set(metrics[metrics.episode == 4].metric)
+
+
+def _cli(*args, results_dir):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "maddpg.pettingzoo_loop", "--noprogress", *args], check=False,
+    return subprocess.run([sys.executable, "-m", "maddpg.pettingzoo_loop", "--noprogress",
+                           f"--results_dir={results_dir}", *args], check=False,
                           cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
 
 
-def test_cli_smoke_runs():
-    completed = _cli("--smoke", "--nocontinuous", "--algorithm=ddpg")
+def test_cli_smoke_runs_into_its_run_folder(tmp_path):
+    import pandas as pd
+
+    completed = _cli("--smoke", "--nocontinuous", "--algorithm=ddpg", results_dir=tmp_path)
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "episode 10: mean episode reward" in completed.stdout
+    run_dir = tmp_path / "pettingzoo" / "smoke_mpe2_mpe2.simple_reference_v3_ddpg_s0_ep10"
+    metrics = pd.read_csv(run_dir / "metrics.csv")
+    assert sorted(metrics.episode.unique()) == [5, 10] and set(metrics.algorithm) == {"ddpg"}
+    again = _cli("--smoke", "--nocontinuous", "--algorithm=ddpg", results_dir=tmp_path)
+    assert again.returncode == 2 and "is already trained" in again.stderr
 
 
-def test_cli_bad_env_is_one_line_and_exit_2():
-    completed = _cli("--env=mpe2.no_such_env_v0")
+def test_cli_bad_env_is_one_line_and_exit_2(tmp_path):
+    completed = _cli("--env=mpe2.no_such_env_v0", results_dir=tmp_path)
     assert completed.returncode == 2
     errors = [line for line in completed.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "cannot import env module 'mpe2.no_such_env_v0'" in errors[0], completed.stderr
