@@ -230,15 +230,21 @@ def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfi
 
 
 def evaluate_run(config, run_dir: Path, trainer, workers: int | None) -> dict[int, dict[str, float]]:
-    """Evaluates the run's actors on the reference env of its dynamics (or reads evaluation.csv if a finished
-    evaluation is there)."""
-    from maddpg.evaluation import evaluate_population
+    """evaluate_weights with the actors of a Trainer just trained (the paper driver's path)."""
     from maddpg.learner import actor_weights
+
+    return evaluate_weights(config, run_dir, actor_weights(trainer.learner), workers)
+
+
+def evaluate_weights(config, run_dir: Path, weights, workers: int | None) -> dict[int, dict[str, float]]:
+    """Evaluates the run's actors (per-agent population weights as numpy, maddpg.learner.actor_weights) on the
+    reference env of its dynamics (or reads evaluation.csv if a finished evaluation is there)."""
+    from maddpg.evaluation import evaluate_population
 
     existing = results.read_evaluation(run_dir)
     if existing is not None:
         return existing
-    values = evaluate_population(config.scenario, actor_weights(trainer.learner), config.seeds,
+    values = evaluate_population(config.scenario, weights, config.seeds,
                                  config.eval_episodes, config.gumbel_temperature, workers, config.ensemble_size,
                                  config.dynamics)
     temporary = run_dir / (results.EVALUATION_FILE + ".partial")
@@ -251,17 +257,39 @@ def evaluate_run(config, run_dir: Path, trainer, workers: int | None) -> dict[in
     return values
 
 
+def trained_actor_weights(config: TrainConfig, run_dir: Path, options, command: str | None):
+    """The run's actor weights once it is trained: restored from a finished run's checkpoint (networks only;
+    training is never re-entered, so no replay buffer is allocated), else trained or resumed by maddpg.run.train.
+
+    Raises:
+        UsageError: run_dir holds another config, its checkpoint is damaged or of other networks, or training
+            stopped short.
+    """
+    import maddpg.run  # looked up at call time: tests replace maddpg.run.train to show it is not called
+    from maddpg.learner import actor_weights
+    from maddpg.restore import load_actor_weights
+
+    results.check_checkpoint(run_dir)  # a damaged checkpoint: one line, not a traceback from the restore
+    if results.read_meta(run_dir).get("training_complete"):
+        return load_actor_weights(run_dir)[1]
+    trainer = maddpg.run.train(config, run_dir, progress=options.progress)
+    if command:
+        results.update_meta(run_dir, command=command)
+    if not results.read_meta(run_dir).get("training_complete"):
+        raise UsageError(f"training of {run_dir} did not finish")
+    return actor_weights(trainer.learner)
+
+
 def run_experiment(experiment: Experiment, options, command: str | None = None) -> list[Path]:
     """Trains (or resumes) and evaluates every requested (variant, pairing); returns their run folders.
 
     `command`, the command line that asked for the runs, is recorded in each run's meta.json (the tables
-    quote it as the command that produced the run).
+    quote it as the command that produced the run). A finished run is never trained again: evaluated, it is
+    read as it is; not yet evaluated, its actors are restored from its checkpoint and evaluated.
     """
     plans = build_configs(experiment, options)  # bad values are refused before TensorFlow loads
     check_writable(Path(options.results_dir) / experiment.name)
     import tensorflow as tf
-
-    from maddpg.run import train
 
     if options.eager:
         tf.config.run_functions_eagerly(True)
@@ -270,22 +298,16 @@ def run_experiment(experiment: Experiment, options, command: str | None = None) 
         print(f"[{experiment.name}] {label}: {config.population} seeds x {config.episodes} episodes, "
               f"{config.dynamics} dynamics -> {run_dir}", flush=True)
         run_dirs.append(run_dir)
-        meta = results.read_meta(run_dir)
-        if (run_dir / results.CONFIG_FILE).exists() and meta.get("training_complete"):
-            results.prepare_run_dir(run_dir, config)  # still refuse a folder of another config
-            if results.read_evaluation(run_dir) is not None:
+        if (run_dir / results.CONFIG_FILE).exists():
+            results.prepare_run_dir(run_dir, config)  # refuse a folder of another config before anything else
+            if results.read_meta(run_dir).get("training_complete") and results.read_evaluation(run_dir) is not None:
                 continue
-        results.check_checkpoint(run_dir)  # a damaged checkpoint: one line, not a traceback from the restore
-        trainer = train(config, run_dir, progress=options.progress)
-        if command:
-            results.update_meta(run_dir, command=command)
-        if not results.read_meta(run_dir).get("training_complete"):
-            raise UsageError(f"training of {run_dir} did not finish")
+        weights = trained_actor_weights(config, run_dir, options, command)
         print(f"[{experiment.name}] {label}: evaluating {config.eval_episodes} episodes per seed on the reference "
               f"env ({config.dynamics} dynamics)", flush=True)
         # A smoke run evaluates 4 episodes: starting worker processes would cost more than they save.
         workers = options.eval_workers or (1 if options.smoke else None)
-        evaluate_run(config, run_dir, trainer, workers)
+        evaluate_weights(config, run_dir, weights, workers)
     if experiment.after_runs:
         run_dirs += experiment.after_runs(options, plans)
     return run_dirs

@@ -130,3 +130,33 @@ def test_resume_into_another_config_exits_2_and_keeps_files(smoke):
 def test_help_lists_the_flags():
     completed = subprocess.run(SCRIPT + ["--help"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert "--seeds" in completed.stdout and "--smoke" in completed.stdout and "--episodes" in completed.stdout
+
+
+def test_a_finished_unevaluated_run_is_evaluated_from_its_checkpoint_without_training(smoke, tmp_path,
+                                                                                       monkeypatch):
+    """The actors come from the finished checkpoint (maddpg.restore), never from maddpg.run.train (which would
+    allocate and restore the replay); the evaluation is the one the run got right after training."""
+    import shutil
+
+    from absl import flags
+
+    import maddpg.run
+    from reproduction import runner
+    from reproduction.cooperative_communication import EXPERIMENT
+
+    _, experiment_dir = smoke
+    results_dir = tmp_path / "results"
+    source = experiment_dir / "smoke_paper_maddpg_s0-1_ep200"
+    run_dir = results_dir / "cooperative_communication" / source.name
+    shutil.copytree(source, run_dir)
+    (run_dir / "evaluation.csv").unlink()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished run was sent back through train()")
+
+    monkeypatch.setattr(maddpg.run, "train", no_training)
+    options = flags.FlagValues()
+    runner.define_flags(EXPERIMENT, options)
+    options(["test", "--smoke", "--pairings=maddpg", f"--results_dir={results_dir}", "--noprogress"])
+    assert runner.run_experiment(EXPERIMENT, options) == [run_dir]
+    assert (run_dir / "evaluation.csv").read_text() == (source / "evaluation.csv").read_text()
