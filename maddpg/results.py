@@ -42,7 +42,14 @@ def prepare_run_dir(run_dir: Path, config: TrainConfig) -> bool:
     config_path = run_dir / CONFIG_FILE
     if config_path.exists():
         try:
-            existing = TrainConfig.from_json(json.loads(config_path.read_text()))
+            recorded = json.loads(config_path.read_text())
+        except ValueError as error:
+            raise UsageError(f"{config_path} is not a config this version can read ({error}); use another --run_id")
+        if isinstance(recorded, dict) and recorded.get("kind") == "cross_play":
+            _check_cross_play_folder(run_dir, recorded, config)
+            return True
+        try:
+            existing = TrainConfig.from_json(recorded)
         except (TypeError, ValueError) as error:
             raise UsageError(f"{config_path} is not a config this version can read ({error}); use another --run_id")
         if existing.dynamics != config.dynamics:
@@ -62,6 +69,18 @@ def prepare_run_dir(run_dir: Path, config: TrainConfig) -> bool:
     run_dir.mkdir(parents=True, exist_ok=True)
     _write_json_atomically(config_path, config.to_json())
     return False
+
+
+def _check_cross_play_folder(run_dir: Path, recorded: dict, config: TrainConfig) -> None:
+    """A cross-play folder (maddpg/cross_play.py) of the source run `config`: it must be an evaluation of
+    the same settings (its config.json has no training fields to compare)."""
+    from maddpg.cross_play import SETTING_KEYS
+
+    wanted = config.to_json()
+    different = [key for key in SETTING_KEYS if recorded.get(key) != wanted.get(key)]
+    if different:
+        raise UsageError(f"{run_dir} holds a cross-play of other settings (differs in: {', '.join(different)}); "
+                         "remove that folder to evaluate again")
 
 
 def _write_json_atomically(path: Path, data) -> None:
@@ -120,7 +139,11 @@ def now() -> str:
 
 
 class MetricsWriter:
-    """Appends rows to a CSV with the shared schema, flushing each batch so a killed run loses nothing written."""
+    """Appends rows to a CSV with the shared schema, flushing each batch so a killed run loses nothing written.
+
+    config: a TrainConfig, or anything with its experiment, scenario, algorithm, dynamics and episode_length
+    (a cross-play evaluation's settings, maddpg/cross_play.py).
+    """
 
     def __init__(self, path: Path, config: TrainConfig):
         self.path = path

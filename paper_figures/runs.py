@@ -62,6 +62,9 @@ class Run:
     warmup_transitions: int
     update_every: int
     command: str | None
+    # A cross-play folder (maddpg/cross_play.py): the run folders whose policies it evaluated; it trained
+    # nothing, and `episodes` is then their training episodes.
+    cross_play_of: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -153,17 +156,26 @@ def read_run(run_dir: Path) -> Run:
             algorithm=str(config["algorithm"]),
             dynamics=dynamics,
             seeds=tuple(int(seed) for seed in config["seeds"]),
-            episodes=int(config.get("episodes", 0)),
+            episodes=int(config.get("episodes", config.get("source_training_episodes", 0))),
             eval_episodes=int(config["eval_episodes"]) if "eval_episodes" in config else None,
             created=_created_time(meta, config_path),
-            training_complete=bool(meta.get("training_complete", False)),
+            # A cross-play folder has nothing to train: it exists once its source runs are trained.
+            training_complete=bool(meta.get("training_complete", config.get("kind") == "cross_play")),
             evaluated=(run_dir / EVALUATION_FILE).exists(),
             warmup_transitions=int(config.get("warmup_transitions", DEFAULT_WARMUP_TRANSITIONS)),
             update_every=int(config.get("update_every", DEFAULT_UPDATE_EVERY)),
             command=_command(meta, dynamics),
+            cross_play_of=_cross_play_sources(config, meta),
         )
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{config_path} cannot be read ({error})") from None
+
+
+def _cross_play_sources(config: dict, meta: dict) -> tuple[str, ...]:
+    """The source run folder names of a cross-play folder: config.json's source_runs, or (folders of the
+    layout before, whose config.json is a whole training config) meta.json's sources; () for a run."""
+    sources = config.get("source_runs") or (meta.get("sources") if config.get("algorithm") == "cross_play" else None)
+    return tuple(Path(str(sources[kind])).name for kind in sorted(sources)) if isinstance(sources, dict) else ()
 
 
 def _created_time(meta: dict, config_path: Path) -> float:

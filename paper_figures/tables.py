@@ -170,8 +170,10 @@ def runs_used(layout: TableLayout, frame: pd.DataFrame, results: Results) -> str
             run = by_label[label]
             seeds = select_rows(results.evaluation, run=label)["seed"].unique()
             evaluated = f", {run.eval_episodes} evaluation episodes per seed" if run.eval_episodes else ""
+            trained = (f"cross-play of {' and '.join(run.cross_play_of)}, trained {run.episodes} episodes"
+                       if run.cross_play_of else f"{run.episodes} training episodes")
             text = (f"`results/{label}` ({algorithm_label(run.algorithm)}, {run.scenario}, seeds "
-                    f"{format_seeds(seeds)}, {run.episodes} training episodes{evaluated})")
+                    f"{format_seeds(seeds)}, {trained}{evaluated})")
             described.append(text + (f", made by `{run.command}`" if run.command else ""))
         lines.append("Runs used: " + "; ".join(described) + ".")
     waiting = [run for run in results.runs

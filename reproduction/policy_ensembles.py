@@ -7,10 +7,11 @@ trained with one, in keep-away, physical deception (N=2) and predator-prey (4 pr
 
 For each variant two runs train (MADDPG on both teams): `single` (one policy per agent) and `ensemble` (K
 sub-policies per agent: K = 3 for ka and pd, 2 for pp, as the paper; see maddpg/training.py for how an
-episode's sub-policy is drawn). Then a third folder, <variant>_cross_play_..., evaluates on mpe2 all four
-combinations of the agents' kind and the adversaries' kind, the same seed of each run meeting, 1000
+episode's sub-policy is drawn). Then a third folder, <variant>_cross_play_..., evaluates on the reference env
+all four combinations of the agents' kind and the adversaries' kind, the same seed of each run meeting, 1000
 episodes per seed each (evaluation.csv role "<agents kind>_v_<adversaries kind>"); an ensemble draws one
-sub-policy per team per episode. Table 6's metrics: the adversary's frames at the goal (ka, pd) and prey
+sub-policy per team per episode. That folder trains nothing: its config.json names its two source runs and
+the evaluation settings (maddpg/cross_play.py). Table 6's metrics: the adversary's frames at the goal (ka, pd) and prey
 touches per episode (pp; the paper's "collisions").
 
 Episodes: 25200, not a round 25000, because with K = 3 the 120 envs per seed split evenly over the
@@ -20,34 +21,27 @@ its ensemble runs' length.
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from pathlib import Path
 
 from maddpg import results
+from maddpg.cross_play import CROSS_PLAY, POLICY_KINDS, cross_play_run
 from reproduction.runner import Experiment, cli
 
 ENSEMBLE_SIZES = {"ka": 3, "pd": 3, "pp": 2}
 VARIANTS = {"ka": "push", "pd": "adversary_n2", "pp": "ensemble_tag"}
-POLICY_KINDS = ("single", "ensemble")
-CROSS_PLAY = "cross_play"
 
 
 def cross_play(options, plans) -> list[Path]:
-    """Evaluates, for each variant whose single and ensemble runs are both trained, the four combinations
-    of the agents' and the adversaries' kinds, into results/policy_ensembles/<variant>_cross_play_<...>/.
+    """For each variant whose single and ensemble runs are both planned, their cross-play evaluation
+    (maddpg.cross_play) in results/policy_ensembles/<dynamics>_<variant>_cross_play_<...>/.
 
     Returns:
         the cross-play folders (new or already complete).
     """
-    from envs.registry import SCENARIOS
-    from maddpg.restore import load_actor_weights
-    from maddpg.evaluation import evaluate_jobs, member_policies
-
-    by_variant: dict[str, dict[str, tuple]] = {}
+    by_variant: dict[str, dict[str, Path]] = {}
     for label, config, run_dir in plans:
         variant = next(v for v, scenario in VARIANTS.items() if scenario == config.scenario)
-        by_variant.setdefault(variant, {})[config.algorithm] = (config, run_dir)
+        by_variant.setdefault(variant, {})[config.algorithm] = Path(run_dir)
     folders = []
     for variant, runs in by_variant.items():
         missing = [kind for kind in POLICY_KINDS if kind not in runs]
@@ -55,40 +49,13 @@ def cross_play(options, plans) -> list[Path]:
             print(f"[policy_ensembles] {variant}: no cross-play without the {missing[0]} run "
                   f"(add --pairing={','.join(POLICY_KINDS)})", flush=True)
             continue
-        ensemble_config, ensemble_dir = runs["ensemble"]
+        ensemble_dir = runs["ensemble"]
         cross_dir = ensemble_dir.parent / ensemble_dir.name.replace("_ensemble_", f"_{CROSS_PLAY}_", 1)
         folders.append(cross_dir)
-        cross_config = dataclasses.replace(ensemble_config, algorithm=CROSS_PLAY)
-        results.prepare_run_dir(cross_dir, cross_config)
-        if (cross_dir / results.EVALUATION_FILE).exists():
-            continue
-        loaded = {kind: load_actor_weights(run_dir) for kind, (_, run_dir) in runs.items()}
-        spec = SCENARIOS[ensemble_config.scenario]
-        print(f"[policy_ensembles] {variant}: cross-play, 4 combinations x {len(ensemble_config.seeds)} seeds x "
-              f"{ensemble_config.eval_episodes} episodes ({ensemble_config.dynamics} dynamics)", flush=True)
-        jobs, keys = [], []
-        for agents_kind in POLICY_KINDS:
-            for adversaries_kind in POLICY_KINDS:
-                for p, seed in enumerate(ensemble_config.seeds):
-                    policies = []
-                    for i, agent in enumerate(spec.agents):
-                        kind = agents_kind if agent in spec.teams["agents"] else adversaries_kind
-                        config, weights = loaded[kind]
-                        policies.append(member_policies(weights, p, config.ensemble_size)[i])
-                    jobs.append((ensemble_config.scenario, policies, seed, ensemble_config.eval_episodes,
-                                 ensemble_config.gumbel_temperature, ensemble_config.dynamics))
-                    keys.append((f"{agents_kind}_v_{adversaries_kind}", seed))
         workers = options.eval_workers or (1 if options.smoke else None)
-        values = evaluate_jobs(jobs, workers)
-        temporary = cross_dir / (results.EVALUATION_FILE + ".partial")
-        temporary.unlink(missing_ok=True)
-        writer = results.MetricsWriter(temporary, cross_config)
-        writer.write({"role": role, "seed": seed, "episode": cross_config.episodes, "metric": metric, "value": value}
-                     for (role, seed), metrics in zip(keys, values) for metric, value in metrics.items())
-        os.replace(temporary, cross_dir / results.EVALUATION_FILE)
-        results.update_meta(cross_dir, evaluation_complete=True, training_complete=True,
-                            command=results.read_meta(ensemble_dir).get("command"),
-                            sources={kind: str(run_dir) for kind, (_, run_dir) in runs.items()})
+        cross_play_run(cross_dir, runs["single"], ensemble_dir, workers=workers,
+                       command=results.read_meta(ensemble_dir).get("command"),
+                       announce=lambda line: print(f"[policy_ensembles] {variant}: {line}", flush=True))
     return folders
 
 

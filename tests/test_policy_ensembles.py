@@ -146,7 +146,15 @@ def test_smoke_run_trains_both_kinds_and_cross_plays_them(tmp_path):
         configs = {kind: json.loads((experiment_dir / f"smoke_paper_{variant}_{kind}_s0-1_ep240" / "config.json").read_text())
                    for kind in ("single", "ensemble")}
         assert configs["single"]["ensemble_size"] == 1 and configs["ensemble"]["ensemble_size"] == {"ka": 3, "pp": 2}[variant]
-        cross = pd.read_csv(experiment_dir / f"smoke_paper_{variant}_cross_play_s0-1_ep240" / "evaluation.csv")
+        cross_dir = experiment_dir / f"smoke_paper_{variant}_cross_play_s0-1_ep240"
+        # The folder says what it is: an evaluation of two named runs, with no training fields.
+        recorded = json.loads((cross_dir / "config.json").read_text())
+        assert recorded["kind"] == "cross_play" and recorded["source_runs"] == {
+            kind: f"smoke_paper_{variant}_{kind}_s0-1_ep240" for kind in ("single", "ensemble")}
+        assert recorded["seeds"] == [0, 1] and recorded["eval_episodes"] == 4 and recorded["dynamics"] == "paper"
+        assert recorded["source_training_episodes"] == 240 and recorded["gumbel_temperature"] == 1.0
+        assert not {"episodes", "learning_rate", "num_envs", "critic_kinds", "ensemble_size"} & set(recorded)
+        cross = pd.read_csv(cross_dir / "evaluation.csv")
         assert set(cross["scenario"]) == {scenario}
         assert set(cross["role"]) == {f"{a}_v_{b}" for a in ("single", "ensemble") for b in ("single", "ensemble")}
         assert set(cross.loc[cross["metric"] == metric, "seed"]) == {0, 1}
@@ -159,6 +167,25 @@ def test_smoke_run_trains_both_kinds_and_cross_plays_them(tmp_path):
             np.testing.assert_allclose(merged["value_own"], merged["value_cross"])
     table = (experiment_dir / "smoke_table6.md").read_text()
     assert "KA: adversary goal frames" in table and "not run" in table  # pd was not asked for
+    assert "cross-play of smoke_paper_ka_ensemble_s0-1_ep240 and smoke_paper_ka_single_s0-1_ep240" in table
+
+
+def test_committed_cross_play_folders_of_the_layout_before_stay_readable_and_complete():
+    """The committed mpe2 cross-play folders hold a whole TrainConfig (the layout before maddpg/cross_play.py):
+    paper_figures reads them as cross-plays of their sources, and the library finds them complete."""
+    from maddpg.cross_play import cross_play_run
+    from paper_figures.runs import read_run
+
+    experiment_dir = REPO / "results" / "policy_ensembles"
+    for variant in ("ka", "pd", "pp"):
+        cross_dir = experiment_dir / f"mpe2_{variant}_cross_play_s0-2_ep25200"
+        before = {p.name: p.read_bytes() for p in cross_dir.iterdir()}
+        run = read_run(cross_dir)
+        assert run.algorithm == "cross_play" and run.dynamics == "mpe2" and run.evaluated and run.episodes == 25200
+        assert run.cross_play_of == tuple(f"mpe2_{variant}_{kind}_s0-2_ep25200" for kind in ("ensemble", "single"))
+        assert not cross_play_run(cross_dir, experiment_dir / f"mpe2_{variant}_single_s0-2_ep25200",
+                                  experiment_dir / f"mpe2_{variant}_ensemble_s0-2_ep25200")
+        assert before == {p.name: p.read_bytes() for p in cross_dir.iterdir()}
 
 
 def test_killed_ensemble_run_resumes_exactly(tmp_path):
