@@ -286,3 +286,40 @@ def experiment_table(experiment: str, results_dir: Path, run_dirs: list[Path] | 
     tables = [build_table(layout, results, dynamics) for layout in layouts]
     markdown = "\n\n".join(f"{table.title}\n\n{HOW_TO_READ}\n\n{table.body}" for table in tables)
     return markdown, pd.concat([table.frame for table in tables], ignore_index=True)
+
+
+def comparison_markdown(experiment: str, fresh: pd.DataFrame, reference: pd.DataFrame, reference_label: str) -> str:
+    """This run's numbers beside the committed reference's and the paper's, one line per filled cell.
+
+    Args:
+        experiment: the experiment both tables are of.
+        fresh: experiment_table's rows of this command's runs.
+        reference: experiment_table's rows of the committed reference runs (same dynamics).
+        reference_label: where the reference runs are, for the heading.
+
+    Returns:
+        markdown: per table, | <row headers> | column | ours (this run) | ours (committed) | paper |, for the
+        cells this command filled (n > 0).
+    """
+    by_key = {(record["table"], record["row"], record["column"]): record for record in reference.to_dict("records")}
+    parts = [f"This run beside the committed reference ({reference_label}) and the paper: mean [95% CI] (n seeds)."]
+    for layout in layouts_for(experiment):
+        digits = {(" | ".join(cell.row), cell.column): cell.digits for cell in layout.cells}
+        header = [*layout.row_headers, "column", "ours (this run)", "ours (committed)", "paper"]
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for record in fresh[(fresh["table"] == layout.name) & (fresh["n"] > 0)].to_dict("records"):
+            places = digits[(record["row"], record["column"])]
+            committed = by_key.get((record["table"], record["row"], record["column"]))
+
+            def cell(values):
+                if values is None or not int(values["n"]):
+                    return NOT_RUN
+                return format_cell(values["mean"], values["ci_low"], values["ci_high"], int(values["n"]), places)
+
+            paper = record["paper"]
+            paper_text = "-" if paper is None or pd.isna(paper) else f"{paper:.{places}f}"
+            lines.append("| " + " | ".join([record["row"], record["column"], cell(record), cell(committed),
+                                            paper_text]) + " |")
+        if len(lines) > 2:
+            parts.append(f"{layout.display_name}\n\n" + "\n".join(lines))
+    return "\n\n".join(parts)

@@ -2,8 +2,15 @@
 
 A script declares an `Experiment` (variants, pairings, defaults, table) and calls `cli`. Each (variant,
 pairing) trains all its seeds stacked on the population axis in one run folder,
-results/<experiment>/<run_id>/, which a rerun of the same command resumes. The table is built by
-paper_figures.tables from the run folders of this command (ours beside the paper's numbers).
+<results_dir>/<experiment>/<run_id>/, which a rerun of the same command resumes. The table is built by
+paper_figures.tables from the run folders of this command (ours beside the paper's numbers), followed by
+one that puts this run's numbers beside the committed reference's (--reference_dir) and the paper's.
+
+Where runs go: --results_dir defaults to runs/ (untracked), not results/. results/ holds the committed
+reference runs the README's tables come from; a fresh clone's first command must train for real, and
+writing beside them (a new run id in results/) would let paper_figures pick a user's newer run over the
+published one and leave the tree dirty. Passing --results_dir=results (the maintainers' path) resumes or
+completes reference runs there; a finished one is never trained again.
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ from maddpg.results import UsageError
 from paper_figures import paper_numbers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Where a user's runs go by default (untracked, .gitignore), and where the committed reference runs are: a
+# script never writes to the reference unless --results_dir names it, and its table shows both.
+USER_RESULTS_DIR = REPO_ROOT / "runs"
+REFERENCE_DIR = REPO_ROOT / "results"
 
 # Settings of --smoke: the same code path in seconds (tiny budgets, small batches, no XLA compile).
 SMOKE_OVERRIDES = dict(
@@ -165,8 +176,11 @@ def define_flags(experiment: Experiment, flag_values: flags.FlagValues = flags.F
                       "on) or mpe2 (mpe2 as installed); run folders are named <dynamics>_...", **define)
     flags.DEFINE_boolean("smoke", False, "tiny run of the same code path, in seconds (written under smoke_* names); "
                          "flags passed beside it still apply", **define)
-    flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "where results/<experiment>/<run_id>/ go",
-                        **define)
+    flags.DEFINE_string("results_dir", str(USER_RESULTS_DIR), "where <results_dir>/<experiment>/<run_id>/ go (default "
+                        "runs/, untracked; the committed reference runs in results/ are written only when this "
+                        "names that folder)", **define)
+    flags.DEFINE_string("reference_dir", str(REFERENCE_DIR), "the committed reference runs, read only: the printed "
+                        "table shows their numbers beside this run's and the paper's", **define)
     flags.DEFINE_string("run_id", None, "run folder name (default: "
                         "<dynamics>_[<variant>_]<pairing>_s<first>-<last>_ep<episodes>); "
                         "with several variants or pairings, <variant>_<pairing>_ is prefixed", **define)
@@ -346,7 +360,7 @@ def main(experiment: Experiment, argv: Sequence[str] | None = None) -> int:
     except TrainingDiverged as error:
         print(f"error: training diverged: {error}", file=sys.stderr)
         return 1
-    from paper_figures.tables import experiment_table, table_stem
+    from paper_figures.tables import comparison_markdown, experiment_table, table_stem
 
     markdown, rows = experiment_table(experiment.name, Path(options.results_dir), run_dirs)
     table_dir = Path(options.results_dir) / experiment.name
@@ -354,6 +368,19 @@ def main(experiment: Experiment, argv: Sequence[str] | None = None) -> int:
     write_table(table_dir, stem, markdown, rows)
     print(markdown)
     print(f"table saved to {table_dir / (stem + '.md')} and {table_dir / (stem + '.csv')}")
+    reference_dir = Path(options.reference_dir)
+    if reference_dir.resolve() != Path(options.results_dir).resolve():
+        # The committed reference of the same dynamics (never a smoke run), read only.
+        try:
+            _, reference_rows = experiment_table(experiment.name, reference_dir, dynamics=options.dynamics)
+        except ValueError as error:  # the training is done and saved: say why there is no comparison, and end
+            print(f"no comparison with the reference runs in {reference_dir}: {error}")
+            return 0
+        comparison = comparison_markdown(experiment.name, rows, reference_rows, f"{reference_dir / experiment.name}")
+        (table_dir / f"{stem}_vs_reference.md").write_text(comparison + "\n")
+        print()
+        print(comparison)
+        print(f"saved to {table_dir / (stem + '_vs_reference.md')}")
     return 0
 
 

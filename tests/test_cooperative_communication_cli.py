@@ -160,3 +160,47 @@ def test_a_finished_unevaluated_run_is_evaluated_from_its_checkpoint_without_tra
     options(["test", "--smoke", "--pairings=maddpg", f"--results_dir={results_dir}", "--noprogress"])
     assert runner.run_experiment(EXPERIMENT, options) == [run_dir]
     assert (run_dir / "evaluation.csv").read_text() == (source / "evaluation.csv").read_text()
+
+
+def test_a_fresh_run_leaves_the_committed_reference_alone_and_prints_both(smoke, tmp_path):
+    """A user's run goes to --results_dir (default runs/, not results/); the reference folder is only read, and
+    the printed comparison has this run's number, the reference's and the paper's on one line."""
+    import shutil
+
+    from absl import flags
+
+    from paper_figures.tables import experiment_table
+    from reproduction import runner
+    from reproduction.cooperative_communication import EXPERIMENT
+    from maddpg.stats import format_cell
+
+    options = flags.FlagValues()
+    runner.define_flags(EXPERIMENT, options)
+    assert options["results_dir"].default == str(REPO / "runs")
+    assert options["reference_dir"].default == str(REPO / "results")
+    assert "/runs/" in (REPO / ".gitignore").read_text().splitlines()
+
+    # The smoke fixture's finished runs stand in for the committed reference (under non-smoke names, as there).
+    _, experiment_dir = smoke
+    reference = tmp_path / "reference"
+    for pairing in ("maddpg", "ddpg"):
+        shutil.copytree(experiment_dir / f"smoke_paper_{pairing}_s0-1_ep200",
+                        reference / "cooperative_communication" / f"paper_{pairing}_s0-1_ep200")
+    before = {p: p.read_bytes() for p in reference.rglob("*") if p.is_file()}
+    completed = _run("--smoke", "--pairings=maddpg", "--first_seed=2", f"--reference_dir={reference}",
+                     results_dir=tmp_path / "runs")
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert before == {p: p.read_bytes() for p in reference.rglob("*") if p.is_file()}
+    fresh_dir = tmp_path / "runs" / "cooperative_communication" / "smoke_paper_maddpg_s2-3_ep200"
+    assert (fresh_dir / "evaluation.csv").is_file()
+
+    _, committed = experiment_table("cooperative_communication", reference, dynamics="paper")
+    _, fresh = experiment_table("cooperative_communication", tmp_path / "runs", [fresh_dir])
+
+    def shown(rows):
+        (record,) = rows[(rows.row == "MADDPG") & (rows.column == "target reach %")].to_dict("records")
+        return format_cell(record["mean"], record["ci_low"], record["ci_high"], int(record["n"]), 1)
+
+    assert "| algorithm | column | ours (this run) | ours (committed) | paper |" in completed.stdout
+    assert f"| MADDPG | target reach % | {shown(fresh)} | {shown(committed)} | 84.0 |" in completed.stdout
+    assert (tmp_path / "runs" / "cooperative_communication" / "smoke_table1_vs_reference.md").is_file()
