@@ -2,7 +2,7 @@
 
     python -m maddpg.pettingzoo_loop --env mpe2.simple_reference_v3 [--episodes 2000] [--seed 0]
         [--continuous/--nocontinuous] [--algorithm maddpg|ddpg] [--log_every 100] [--smoke]
-        [--results_dir results] [--run_id <dynamics>_<env module>_<algorithm>_s<seed>_ep<episodes>]
+        [--results_dir runs] [--run_id <dynamics>_<env module>_<algorithm>_s<seed>_ep<episodes>]
 
 The run folder <results_dir>/pettingzoo/<run_id>/ gets config.json, meta.json and metrics.csv, in the
 schema and with the metrics of the batched loop (maddpg/results.py, maddpg/run_logging.py).
@@ -446,7 +446,8 @@ def _define_flags(flags) -> None:
     flags.DEFINE_enum("algorithm", "maddpg", list(CRITIC_KINDS), "critic of every agent")
     flags.DEFINE_integer("log_every", 100, "print the mean episode reward every this many episodes")
     flags.DEFINE_boolean("smoke", False, "a tiny run of the same code path, in seconds (its folder is named smoke_*)")
-    flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "where <results_dir>/pettingzoo/<run_id>/ goes")
+    flags.DEFINE_string("results_dir", str(REPO_ROOT / "runs"), "where <results_dir>/pettingzoo/<run_id>/ goes "
+                        "(default runs/, untracked, as the experiment scripts': results/ holds committed runs only)")
     flags.DEFINE_string("run_id", None, "run folder name (default: <dynamics>_<env module>_<algorithm>_s<seed>_"
                         "ep<episodes>, smoke_ prefixed with --smoke)")
     flags.DEFINE_boolean("progress", True, "show a progress bar")
