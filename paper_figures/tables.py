@@ -95,8 +95,10 @@ class TableResult:
         return "\n\n".join(parts)
 
 
-def build_table(layout: TableLayout, results: Results, dynamics: str = HEADLINE_DYNAMICS) -> TableResult:
-    """Aggregates every cell of a layout from the chosen evaluation rows of one dynamics (the others ignored)."""
+def build_table(layout: TableLayout, results: Results, dynamics: str = HEADLINE_DYNAMICS,
+                root: str = "results") -> TableResult:
+    """Aggregates every cell of a layout from the chosen evaluation rows of one dynamics (the others ignored);
+    root: how the runs-used paragraph names the folder the runs are in."""
     results = results.of_dynamics(dynamics)
     records = []
     for cell in layout.cells:
@@ -110,7 +112,7 @@ def build_table(layout: TableLayout, results: Results, dynamics: str = HEADLINE_
             "paper_in_ci": stats.contains(cell.paper), "runs": ";".join(sorted(rows["run"].unique())),
         })
     frame = pd.DataFrame(records, columns=list(CSV_COLUMNS))
-    return TableResult(layout, dynamics, frame, _body(layout, frame, results))
+    return TableResult(layout, dynamics, frame, _body(layout, frame, results, root))
 
 
 def _in_ci_text(n: int, inside: bool | None) -> str:
@@ -159,7 +161,7 @@ def format_seeds(seeds) -> str:
     return ", ".join(str(seed) for seed in seeds)
 
 
-def runs_used(layout: TableLayout, frame: pd.DataFrame, results: Results) -> str:
+def runs_used(layout: TableLayout, frame: pd.DataFrame, results: Results, root: str = "results") -> str:
     """Which run folders filled the table (with their seeds and episodes), and which are not evaluated yet."""
     by_label = results.runs_by_label()
     used = sorted({label for labels in frame["runs"] for label in labels.split(";") if label})
@@ -172,7 +174,7 @@ def runs_used(layout: TableLayout, frame: pd.DataFrame, results: Results) -> str
             evaluated = f", {run.eval_episodes} evaluation episodes per seed" if run.eval_episodes else ""
             trained = (f"cross-play of {' and '.join(run.cross_play_of)}, trained {run.episodes} episodes"
                        if run.cross_play_of else f"{run.episodes} training episodes")
-            text = (f"`results/{label}` ({algorithm_label(run.algorithm)}, {run.scenario}, seeds "
+            text = (f"`{root}/{label}` ({algorithm_label(run.algorithm)}, {run.scenario}, seeds "
                     f"{format_seeds(seeds)}, {trained}{evaluated})")
             described.append(text + (f", made by `{run.command}`" if run.command else ""))
         lines.append("Runs used: " + "; ".join(described) + ".")
@@ -180,7 +182,7 @@ def runs_used(layout: TableLayout, frame: pd.DataFrame, results: Results) -> str
                if run.experiment == layout.experiment and not run.evaluated and run.label in results.sources]
     if waiting:
         lines.append("Not evaluated yet (their cells say not run): " + "; ".join(
-            f"`results/{run.label}` ({'training complete' if run.training_complete else 'training'})"
+            f"`{root}/{run.label}` ({'training complete' if run.training_complete else 'training'})"
             for run in waiting) + ".")
     command = f"`{script_command(layout.experiment)}`"
     if used or waiting:
@@ -190,10 +192,10 @@ def runs_used(layout: TableLayout, frame: pd.DataFrame, results: Results) -> str
     return " ".join(lines)
 
 
-def _body(layout: TableLayout, frame: pd.DataFrame, results: Results) -> str:
+def _body(layout: TableLayout, frame: pd.DataFrame, results: Results, root: str = "results") -> str:
     parts = [markdown_table(layout, frame)]
     parts += [wrap(note) for note in layout.notes]
-    parts.append(wrap(runs_used(layout, frame, results)))
+    parts.append(wrap(runs_used(layout, frame, results, root)))
     return "\n\n".join(parts)
 
 
@@ -244,7 +246,7 @@ def write_tables(tables: list[TableResult], out_dir: Path) -> list[Path]:
 
 
 def experiment_table(experiment: str, results_dir: Path, run_dirs: list[Path] | None = None,
-                     dynamics: str | None = None) -> tuple[str, pd.DataFrame]:
+                     dynamics: str | None = None, root: str = "results") -> tuple[str, pd.DataFrame]:
     """The markdown and rows of one experiment's paper table, on the dynamics its runs ran on.
 
     Args:
@@ -254,6 +256,7 @@ def experiment_table(experiment: str, results_dir: Path, run_dirs: list[Path] | 
             every non-smoke run under results_dir.
         dynamics: the table's dynamics. None: the one dynamics of the runs read (of the experiment's runs
             when run_dirs is None); "paper" when there are none.
+        root: how the runs-used paragraph names results_dir (e.g. "runs" for a user's runs).
 
     Returns:
         (markdown: title naming the dynamics, how to read it, table, notes and runs used; one CSV row per
@@ -283,7 +286,7 @@ def experiment_table(experiment: str, results_dir: Path, run_dirs: list[Path] | 
     check_dynamics(dynamics)
     if run_dirs is not None and present and present != [dynamics]:
         raise ValueError(f"the given run folders ran on {present[0]} dynamics, not {dynamics}")
-    tables = [build_table(layout, results, dynamics) for layout in layouts]
+    tables = [build_table(layout, results, dynamics, root) for layout in layouts]
     markdown = "\n\n".join(f"{table.title}\n\n{HOW_TO_READ}\n\n{table.body}" for table in tables)
     return markdown, pd.concat([table.frame for table in tables], ignore_index=True)
 

@@ -204,3 +204,4 @@ def test_a_fresh_run_leaves_the_committed_reference_alone_and_prints_both(smoke,
     assert "| algorithm | column | ours (this run) | ours (committed) | paper |" in completed.stdout
     assert f"| MADDPG | target reach % | {shown(fresh)} | {shown(committed)} | 84.0 |" in completed.stdout
     assert (tmp_path / "runs" / "cooperative_communication" / "smoke_table1_vs_reference.md").is_file()
+    assert f"`{tmp_path / 'runs'}/cooperative_communication/smoke_paper_maddpg_s2-3_ep200`" in completed.stdout
