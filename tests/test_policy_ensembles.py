@@ -167,7 +167,8 @@ def test_smoke_run_trains_both_kinds_and_cross_plays_them(tmp_path):
             np.testing.assert_allclose(merged["value_own"], merged["value_cross"])
     table = (experiment_dir / "smoke_table6.md").read_text()
     assert "KA: adversary goal frames" in table and "not run" in table  # pd was not asked for
-    assert "cross-play of smoke_paper_ka_ensemble_s0-1_ep240 and smoke_paper_ka_single_s0-1_ep240" in table
+    assert "cross-play of smoke_paper_ka_ensemble_s0-1_ep240 and smoke_paper_ka_single_s0-1_ep240" in " ".join(
+        table.split())  # the runs-used paragraph is wrapped
 
 
 def test_committed_cross_play_folders_of_the_layout_before_stay_readable_and_complete():
