@@ -438,6 +438,13 @@ def _train_and_evaluate(task: RunTask) -> None:
                 handle.write(f"{os.getpid()} {checkpoint}\n")
 
     run_dir = Path(task.run_dir)
+    if results.read_meta(run_dir).get("training_complete"):
+        # Trained but not evaluated (e.g. killed during its evaluation): its actors come from the checkpoint;
+        # training is never re-entered, so no replay buffer is allocated.
+        from maddpg.restore import load_actor_weights
+
+        runner.evaluate_weights(task.config, run_dir, load_actor_weights(run_dir)[1], task.eval_workers)
+        return
     trainer = train(task.config, run_dir, progress=False, on_checkpoint=announce)
     if task.command:
         results.update_meta(run_dir, command=task.command)
