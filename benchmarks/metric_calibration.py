@@ -219,7 +219,7 @@ TABLES = [
         readings=[("target_reach_nearest_percent", "% episodes ending nearest the goal landmark"),
                   ("target_reach_percent", "% episodes ending within 0.15 of the goal"),
                   ("final_squared_distance", "squared distance after the last step"),
-                  ("average_distance", "squared distance, mean over the 25 steps"),
+                  ("mean_squared_distance", "squared distance, mean over the 25 steps"),
                   ("final_distance", "Euclidean distance after the last step")],
         paper="MADDPG 84.0 / 0.133; DDPG 32.0 / 0.456 (target reach % / average distance)",
         chosen="target_reach_nearest_percent and final_squared_distance: the paper says DDPG's listener parks "

@@ -41,7 +41,7 @@ def test_evaluate_prints_every_seed_and_writes_nothing(run_dir, tmp_path):
     completed = _evaluate(run_dir, "--episodes=3", f"--render={gif}", "--render_episodes=2", "--render_seed=1")
     assert completed.returncode == 0, completed.stderr[-2000:]
     table = completed.stdout.split("mean [95%")[0]
-    assert "target_reach_percent" in table and "average_distance" in table
+    assert "target_reach_percent" in table and "mean_squared_distance" in table
     seed_rows = [line.split()[0] for line in table.splitlines() if line.strip() and line.split()[0].isdigit()]
     assert seed_rows == ["0", "1"]
     assert _snapshot(run_dir) == before

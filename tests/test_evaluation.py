@@ -25,7 +25,7 @@ def test_listener_on_the_goal_counts_as_reached_and_distance_zero():
     world = _world_with_listener_at([0.0, 0.0])
     record_episode(metrics, [world] * 25)
     summary = metrics.summary()
-    assert summary["target_reach_percent"] == 100.0 and summary["average_distance"] == 0.0
+    assert summary["target_reach_percent"] == 100.0 and summary["mean_squared_distance"] == 0.0
 
 
 def test_reach_threshold_is_twice_the_listener_size():
@@ -37,7 +37,7 @@ def test_reach_threshold_is_twice_the_listener_size():
     summary = metrics.summary()
     assert summary["target_reach_percent"] == 50.0
     # average distance: mean over steps of squared distance, then over episodes.
-    np.testing.assert_allclose(summary["average_distance"], ((1 + 0.149**2) / 2 + 0.151**2 / 2) / 2)
+    np.testing.assert_allclose(summary["mean_squared_distance"], ((1 + 0.149**2) / 2 + 0.151**2 / 2) / 2)
     np.testing.assert_allclose(summary["final_distance"], (0.149 + 0.151) / 2)
 
 
@@ -47,8 +47,8 @@ def test_evaluation_is_deterministic_and_in_range():
                 for o, a in ((3, 3), (11, 5))]
     first = evaluate_member("speaker_listener", networks, seed=3, episodes=3)
     assert first == evaluate_member("speaker_listener", networks, seed=3, episodes=3)
-    assert 0 <= first["target_reach_percent"] <= 100 and first["average_distance"] > 0
-    assert first["mean_episode_reward"] == pytest.approx(-2 * 25 * first["average_distance"], rel=1e-6)
+    assert 0 <= first["target_reach_percent"] <= 100 and first["mean_squared_distance"] > 0
+    assert first["mean_episode_reward"] == pytest.approx(-2 * 25 * first["mean_squared_distance"], rel=1e-6)
     assert first["agents_episode_reward"] == first["mean_episode_reward"]  # one team holds both agents
 
 

@@ -96,13 +96,13 @@ def test_smoke_run_of_every_baseline_writes_metrics_and_evaluation(smoke):
 
         evaluation = pd.read_csv(run_dir / "evaluation.csv")
         assert set(evaluation.metric) == {"target_reach_nearest_percent", "final_squared_distance",
-                                          "target_reach_percent", "average_distance", "final_distance",
+                                          "target_reach_percent", "mean_squared_distance", "final_distance",
                                           "mean_episode_reward"}  # maddpg.metrics.speaker_listener's names
         assert set(evaluation.role) == {"team"} and set(evaluation.episode) == {100}
         values = dict(zip(evaluation.metric, evaluation.value))
-        assert 0 <= values["target_reach_percent"] <= 100 and values["average_distance"] > 0
+        assert 0 <= values["target_reach_percent"] <= 100 and values["mean_squared_distance"] > 0
         # Both agents receive -(listener-goal distance)^2 per step: the episode reward is -2 x 25 x the average.
-        assert values["mean_episode_reward"] == pytest.approx(-2 * 25 * values["average_distance"], rel=1e-5)
+        assert values["mean_episode_reward"] == pytest.approx(-2 * 25 * values["mean_squared_distance"], rel=1e-5)
     for label in ("| DQN |", "| Actor-Critic |", "| TRPO (PPO in tf-agents) |", "| REINFORCE |"):
         row = next(line for line in completed.stdout.splitlines() if line.startswith(label))
         assert "(n=1)" in row

@@ -25,7 +25,7 @@ def test_registered_with_the_chosen_and_the_old_names():
     metrics = scenario_metrics("speaker_listener")
     assert isinstance(metrics, SpeakerListenerMetrics)
     assert metrics.names[:2] == ("target_reach_nearest_percent", "final_squared_distance")
-    assert {"target_reach_percent", "average_distance", "final_distance"} <= set(metrics.names)
+    assert {"target_reach_percent", "mean_squared_distance", "final_distance"} <= set(metrics.names)
 
 
 def test_nearest_reach_needs_no_radius_and_a_tie_misses():
@@ -46,5 +46,5 @@ def test_final_step_readings_against_the_per_step_average():
     assert summary["target_reach_nearest_percent"] == 100.0
     assert summary["final_squared_distance"] == pytest.approx((0.25 + 0.01) / 2)
     assert summary["target_reach_percent"] == 50.0
-    assert summary["average_distance"] == pytest.approx(((24 * 0.64 + 0.25) / 25 + 0.01) / 2)
+    assert summary["mean_squared_distance"] == pytest.approx(((24 * 0.64 + 0.25) / 25 + 0.01) / 2)
     assert summary["final_distance"] == pytest.approx((0.5 + 0.1) / 2)

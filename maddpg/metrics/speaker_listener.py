@@ -10,9 +10,10 @@ Chosen readings (the ones Table 1 shows; benchmarks/metric_calibration.py measur
 - final_squared_distance: the squared Euclidean listener-to-goal distance after the last step (minus the
   last step's reward), averaged over episodes.
 
-Alternatives, kept computed under their original names (committed results use them):
+Alternatives, kept computed (committed results use them):
 
-- average_distance: the mean over the 25 steps of the squared Euclidean listener-to-goal distance, i.e.
+- mean_squared_distance: (called average_distance in evaluation.csv files written before 2026-12-01; renamed
+  because it holds a squared distance) the mean over the 25 steps of the squared Euclidean listener-to-goal distance, i.e.
   minus the per-step reward, which is exactly the value openai/maddpg's benchmark mode records for this
   scenario (`benchmark_data` returns the reward). Averaged over episodes.
 - target_reach_percent: the percentage of episodes whose last step ends with the listener within
@@ -51,7 +52,7 @@ class SpeakerListenerMetrics(EpisodeMetrics):
     """Table 1's metrics; see the module docstring for the definitions."""
 
     names = ("target_reach_nearest_percent", "final_squared_distance",
-             "target_reach_percent", "average_distance", "final_distance")
+             "target_reach_percent", "mean_squared_distance", "final_distance")
 
     def __init__(self):
         self.squared_distances, self.final_distances, self.reached = [], [], []
@@ -77,6 +78,6 @@ class SpeakerListenerMetrics(EpisodeMetrics):
             "target_reach_nearest_percent": 100.0 * float(np.mean(self.reached_nearest)),
             "final_squared_distance": float(np.mean(final**2)),
             "target_reach_percent": 100.0 * float(np.mean(self.reached)),
-            "average_distance": float(np.mean(self.squared_distances)),
+            "mean_squared_distance": float(np.mean(self.squared_distances)),
             "final_distance": float(np.mean(final)),
         }
