@@ -55,6 +55,7 @@ import heapq
 import importlib
 import inspect
 import json
+import logging
 import os
 import signal
 import socket
@@ -462,7 +463,9 @@ def connect(ray, address: str | None) -> None:
     """Starts a local Ray with every CPU, or joins the cluster at address; UsageError if nobody answers."""
     runtime_env = {"env_vars": {"PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}}
     if address is None:
-        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False, runtime_env=runtime_env)
+        # logging_level: Ray's own start-up lines (token notice, "Started a local Ray instance") are not ours.
+        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False, runtime_env=runtime_env,
+                 logging_level=logging.ERROR)
         return
     if address != "auto":
         host, _, port = address.rpartition(":")
@@ -473,7 +476,7 @@ def connect(ray, address: str | None) -> None:
         except OSError as error:
             raise UsageError(f"no Ray head answers at {address} ({error.strerror or error})") from None
     try:
-        ray.init(address=address, log_to_driver=False, runtime_env=runtime_env)
+        ray.init(address=address, log_to_driver=False, runtime_env=runtime_env, logging_level=logging.ERROR)
     except (ConnectionError, RuntimeError, ValueError) as error:
         raise UsageError(f"cannot join the Ray cluster at {address}: {str(error).splitlines()[0]}") from None
 
