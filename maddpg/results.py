@@ -102,6 +102,17 @@ def update_meta(run_dir: Path, **fields) -> dict:
     return meta
 
 
+def intra_op_threads() -> int:
+    """TensorFlow's intra-op thread count in this process (TF_NUM_INTRAOP_THREADS, else one per core).
+
+    Recorded because it changes a run's numbers: Eigen splits reductions by thread, so the same seed gives the
+    same metrics only at the same thread count (measured: 1 vs 2 threads differ after a few updates).
+    """
+    tf = sys.modules.get("tensorflow")
+    configured = tf.config.threading.get_intra_op_parallelism_threads() if tf is not None else 0
+    return configured or int(os.environ.get("TF_NUM_INTRAOP_THREADS") or 0) or os.cpu_count() or 1
+
+
 def provenance() -> dict:
     """Git commit, package versions and device of this process."""
     root = Path(__file__).resolve().parent.parent
@@ -119,6 +130,7 @@ def provenance() -> dict:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "device": f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",
+        "intra_op_threads": intra_op_threads(),
         "created_at": now(),
     }
 

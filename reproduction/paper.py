@@ -75,6 +75,7 @@ from maddpg.config import DYNAMICS, TrainConfig
 from maddpg.results import UsageError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+THREADS_PER_RUN = 1  # TensorFlow intra-op threads of each run (each is one Ray task of num_cpus=1)
 BASELINES = "independent_baselines"
 # Every experiment of the paper's tables and figures, and the paper's seed count for each.
 PAPER_SEEDS = {
@@ -461,7 +462,12 @@ def remote_run_task(ray, max_retries: int):
 
 def connect(ray, address: str | None) -> None:
     """Starts a local Ray with every CPU, or joins the cluster at address; UsageError if nobody answers."""
-    runtime_env = {"env_vars": {"PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}}
+    # One TensorFlow intra-op thread per run, as each run holds one Ray CPU: measured here, two runs side by
+    # side train 7% faster on one thread each than on two (benchmarks/update_profile.py --threads), and the
+    # thread count changes the numbers (Eigen splits its reductions by thread), so a run retried on a node
+    # with another core count still continues the same numbers.
+    runtime_env = {"env_vars": {"PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3",
+                                "TF_NUM_INTRAOP_THREADS": str(THREADS_PER_RUN)}}
     if address is None:
         # logging_level: Ray's own start-up lines (token notice, "Started a local Ray instance") are not ours.
         ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False, runtime_env=runtime_env,

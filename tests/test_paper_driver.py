@@ -76,6 +76,7 @@ def _assert_cc_smoke_done(results_dir: Path, stdout: str):
         meta = json.loads((run_dir / "meta.json").read_text())
         assert meta["training_complete"] and meta["evaluation_complete"], run_dir
         assert meta["command"].startswith("python -m reproduction.paper")
+        assert meta["intra_op_threads"] == 1 and meta["sessions"][-1]["intra_op_threads"] == 1  # one per Ray CPU
         assert (run_dir / "evaluation.csv").exists()
         names = [name for name, _ in tf.train.list_variables(tf.train.latest_checkpoint(str(run_dir / "checkpoints")))]
         assert not [name for name in names if name.startswith(("replay/", "trainer/buffer/"))]  # finished: no replay
