@@ -25,7 +25,12 @@ and the whole update of all agents (`Learner.update`).
 scenario's paper config in child processes: one run alone and two side by side, at TensorFlow intra-op
 thread counts 1 and 2, and prints each layout's iterations per second (what the paper driver's choice of
 one thread per run rests on). It also prints whether 1 and 2 threads give the same losses (they do not:
-the thread count changes how Eigen splits reductions). Each stage's share is its prefix's time minus the
+the thread count changes how Eigen splits reductions).
+
+`--release=<git rev>` instead times whole training iterations of this tree and of that commit (checked out
+in a temporary git worktree) side by side, alternating A B A B in child processes with one intra-op
+thread each, for every scenario and P given, and prints the seconds per iteration of both, their ratio,
+and whether the two give the same critic loss sum (a speed-up must not change the numbers). Each stage's share is its prefix's time minus the
 previous prefix's (XLA fuses across stages, so the shares are estimates that add up to the whole). The
 GFLOP/s column counts the matmul work of the whole agent update (dense layers only, forward 2*in*out per
 row, backward twice that), to compare with what this CPU's matmul reaches on one [1024, 64] x [64, 64]
@@ -38,7 +43,9 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from maddpg.cli import quiet_tensorflow
 
@@ -216,6 +223,63 @@ def thread_layouts(options) -> None:
           f"({'the same' if losses[1] == losses[2] else 'different numbers'})")
 
 
+# Runs in a child process with the tree to time first on sys.path; uses only APIs older commits have too.
+CHILD_ITERATION = """
+import sys, time
+from maddpg.cli import quiet_tensorflow
+quiet_tensorflow()
+import tensorflow as tf
+from envs.batched import make_batched_env
+from maddpg.config import TrainConfig
+from maddpg.training import Trainer
+scenario, population, iterations = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+env = make_batched_env(scenario, dynamics="paper")
+config = TrainConfig(scenario=scenario, seeds=tuple(range(population)), jit_compile=True, dynamics="paper",
+                     critic_kinds=("maddpg",) * len(env.observation_sizes), warmup_transitions=2500,
+                     episodes=1_000_000)
+trainer = Trainer(config, env)
+for _ in range(3):
+    trainer.iteration()
+started = time.perf_counter()
+for _ in range(iterations):
+    outputs = trainer.iteration()
+loss = float(tf.reduce_sum(outputs["critic_loss_sum"]).numpy())
+print((time.perf_counter() - started) / iterations, loss)
+"""
+
+
+def release_comparison(options) -> None:
+    """Seconds per training iteration of this tree and of `options.release`, alternating, one thread each."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as folder:
+        release_tree = Path(folder) / "release"
+        subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(release_tree), options.release],
+                       check=True, capture_output=True)
+        try:
+            print(f"seconds per training iteration (B=100 x 25 steps, 25 updates), this tree vs {options.release}, "
+                  f"{options.iterations} timed iterations per process, median of {options.rounds} alternations")
+            print("scenario | P | this tree | release | release / this | same numbers")
+            env = dict(os.environ, TF_NUM_INTRAOP_THREADS="1")
+            for population in (int(p) for p in options.populations.split(",")):
+                for scenario in options.scenarios.split(","):
+                    times = {"this": [], "release": []}
+                    losses = {}
+                    for _ in range(options.rounds):
+                        for side, tree in (("this", root), ("release", release_tree)):
+                            output = subprocess.run(
+                                [sys.executable, "-c", CHILD_ITERATION, scenario, str(population),
+                                 str(options.iterations)], cwd=tree, env=dict(env, PYTHONPATH=str(tree)),
+                                capture_output=True, text=True, check=True).stdout.split()
+                            times[side].append(float(output[0]))
+                            losses[side] = output[1]
+                    this, release = (sorted(t)[len(t) // 2] for t in (times["this"], times["release"]))
+                    print(f"{scenario} | {population} | {this:.3f} s | {release:.3f} s | {release / this:.2f} | "
+                          f"{'yes' if losses['this'] == losses['release'] else 'NO'}", flush=True)
+        finally:
+            subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(release_tree)],
+                           capture_output=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenarios", default="speaker_listener,spread_n6", help="comma-separated scenarios")
@@ -226,6 +290,7 @@ def main() -> None:
     parser.add_argument("--agents", default="", help="comma-separated agent indices to break down (default: all)")
     parser.add_argument("--threads", action="store_true", help="time thread layouts of whole iterations instead")
     parser.add_argument("--iterations", type=int, default=5, help="--threads: timed iterations per process")
+    parser.add_argument("--release", default="", help="time whole iterations of this tree against this git rev")
     parser.add_argument("--child_iteration", default="", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child_iteration:
@@ -234,6 +299,9 @@ def main() -> None:
         return
     if options.threads:
         thread_layouts(options)
+        return
+    if options.release:
+        release_comparison(options)
         return
     for population in (int(p) for p in options.populations.split(",")):
         for scenario in options.scenarios.split(","):
