@@ -12,6 +12,7 @@ from typing import Any
 
 CRITIC_KINDS = ("maddpg", "ddpg")
 DYNAMICS = ("paper", "mpe2")  # see envs.batched.physics
+ENSEMBLE_UPDATE_RATES = ("sub_policy", "single")  # see TrainConfig.ensemble_update_rate and maddpg/training.py
 # Runs written before the dynamics field existed all trained and evaluated on mpe2 as installed.
 LEGACY_DYNAMICS = "mpe2"
 SUB_POLICY_SEED_STRIDE = 2**40  # sub-policy k of seed s draws from seed s + k * stride
@@ -52,8 +53,14 @@ class TrainConfig:
                                     "the other agents' policies instead of their true target actors (sec. 4.2)")
     inference_entropy_weight: float = _field(1e-3, "paper", "lambda: entropy bonus of the approximations' "
                                              "log-likelihood objective")
+    inference_samples: int = _field(100, "paper", "the approximations fit each agent's latest this many actions (the "
+                                    "paper: 'the latest samples'; 100 = one env step of every env)")
+    inference_steps: int = _field(1, "paper", "gradient steps of every approximation per update (the paper: one)")
     ensemble_size: int = _field(1, "paper", "K sub-policies per agent (sec. 4.3); each episode of each env draws one "
                                 "per team, and each has its own replay buffer, critic and updates")
+    ensemble_update_rate: str = _field("sub_policy", "ours", "ensembles: sub_policy (each sub-policy updates once "
+                                       "per update_every of its own transitions: 1/K of the single policy's "
+                                       "updates) or single (each updates as often as a single policy would)")
     log_every_episodes: int = _field(1000, "openai code", "log the mean of the last this many episodes")
     checkpoint_every_episodes: int = _field(5000, "ours", "save a resumable checkpoint this often")
     eval_episodes: int = _field(1000, "paper", "evaluation episodes per seed on the reference env (mpe2, in the run's "
@@ -63,7 +70,7 @@ class TrainConfig:
     def __post_init__(self):
         problems = []
         for name in ("episodes", "episode_length", "num_envs", "hidden_units", "ensemble_size", "batch_size",
-                     "buffer_capacity", "update_every", "log_every_episodes", "checkpoint_every_episodes", "eval_episodes"):
+                     "buffer_capacity", "update_every", "inference_samples", "inference_steps", "log_every_episodes", "checkpoint_every_episodes", "eval_episodes"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be positive, got {getattr(self, name)}")
         for name in ("learning_rate", "gumbel_temperature", "adam_epsilon"):
@@ -83,6 +90,9 @@ class TrainConfig:
             problems.append(f"seeds must lie in [0, 2**40), got {self.seeds}")
         if len(set(self.seeds)) != len(self.seeds):
             problems.append(f"seeds must be distinct, got {self.seeds}")
+        if self.ensemble_update_rate not in ENSEMBLE_UPDATE_RATES:
+            problems.append(f"unknown ensemble_update_rate {self.ensemble_update_rate!r}; choose from "
+                            f"{', '.join(ENSEMBLE_UPDATE_RATES)}")
         if self.dynamics not in DYNAMICS:
             problems.append(f"unknown dynamics {self.dynamics!r}; choose from {', '.join(DYNAMICS)}")
         unknown = [k for k in self.critic_kinds if k not in CRITIC_KINDS]
@@ -101,6 +111,9 @@ class TrainConfig:
                             "each sub-policy plays the same number of envs per iteration")
         if self.ensemble_size > 1 and self.policy_inference:
             problems.append("policy_inference and ensemble_size > 1 cannot be combined (the paper never does)")
+        if self.policy_inference and self.inference_samples > max(self.warmup_transitions, self.update_every):
+            problems.append(f"inference_samples ({self.inference_samples}) must be at most warmup_transitions "
+                            f"({self.warmup_transitions}): the buffer must hold that many at the first update")
         if problems:
             raise ValueError("; ".join(problems))
 

@@ -11,7 +11,9 @@ the whole episode. Each env's draw is thus uniform over the K sub-policies and i
 team's; balancing the counts keeps every sub-policy's buffer growing by exactly B/K transitions a step.
 Each team keeps its own P x K buffers (a transition goes to the buffer of the sub-policy the team played),
 and the rhythm above holds per sub-policy: warm-up and `update_every` count that sub-policy's own
-transitions, so all sub-policies update together once per K env steps (with B = 100).
+transitions, so all sub-policies update together once per K env steps (with B = 100). With
+`ensemble_update_rate="single"` (the other reading of the paper) they update together once per env step,
+as a single policy does, each on its own buffers.
 
 The iteration is written once, as act / step / store / update; where plain MADDPG and ensembles differ
 (who acts in which env, which buffer a transition goes to, which buffers and random stream an update
@@ -84,7 +86,8 @@ class Trainer(tf.Module):
             dict with episode_returns [P, B, N] (each agent's return), final_goal_distance [P, B] where the
             scenario defines one, critic_loss_sum / actor_loss_sum [P, N], num_updates (scalar int32) and
             first_nonfinite_update [P, N, 2] (critic, actor; -1 while finite); with policy inference also
-            approximation_loss_sum and policy_kl_sum [P, N] (per approximated agent, summed over updates).
+            approximation_loss_sum, policy_kl_sum and policy_kl_forward_sum [P, N] (per approximated agent,
+            summed over updates).
         """
         config, env, routing = self.config, self.env, self.routing
         state = env.reset(self.rng, config.num_envs)
@@ -112,6 +115,7 @@ class Trainer(tf.Module):
         if config.policy_inference:
             outputs["approximation_loss_sum"] = totals["approximation_loss_sum"]
             outputs["policy_kl_sum"] = totals["policy_kl_sum"]
+            outputs["policy_kl_forward_sum"] = totals["policy_kl_forward_sum"]
         if hasattr(env, "goal_distance"):
             outputs["final_goal_distance"] = env.goal_distance(state)
         return outputs
@@ -124,15 +128,20 @@ class Trainer(tf.Module):
         shape = [self.config.population, len(self.env.agents)]
         return {"critic_loss_sum": tf.zeros(shape), "actor_loss_sum": tf.zeros(shape),
                 "approximation_loss_sum": tf.zeros(shape), "policy_kl_sum": tf.zeros(shape),
+                "policy_kl_forward_sum": tf.zeros(shape),
                 "num_updates": tf.constant(0), "first_nonfinite_update": tf.fill(shape + [2], -1)}
 
     def _updates_due(self) -> tf.Tensor:
         """Counts this step's B transitions per seed; returns how many updates are now due (int32).
 
         One update per `update_every` transitions of each sub-policy (all of the seed's when K = 1; B is a
-        multiple of K), none before its buffer holds `warmup_transitions`.
+        multiple of K; with ensemble_update_rate "single", per `update_every` of the seed's), none before its
+        buffer holds `warmup_transitions`.
         """
-        config, size = self.config, self.config.ensemble_size
+        config = self.config
+        # "single": every sub-policy updates at the single policy's rate (once per update_every transitions
+        # of the seed, K times its own share), the other reading of the paper's sec. 4.3.
+        size = config.ensemble_size if config.ensemble_update_rate == "sub_policy" else 1
         before = self.transitions.read_value()
         self.transitions.assign_add(config.num_envs)
         due = self.transitions // size // config.update_every - before // size // config.update_every
@@ -142,9 +151,10 @@ class Trainer(tf.Module):
         """One update of every agent (after the approximations' step, with policy inference); new totals."""
         totals = dict(totals)
         if self.config.policy_inference:
-            approximation_losses, policy_kls = self.learner.update_approximations(self.buffer)
+            approximation_losses, policy_kls, forward_kls = self.learner.update_approximations(self.buffer)
             totals["approximation_loss_sum"] += approximation_losses
             totals["policy_kl_sum"] += policy_kls
+            totals["policy_kl_forward_sum"] += forward_kls
         critic_losses, actor_losses = self.routing.update()  # [P, N] each
         num_updates, first = totals["num_updates"], totals["first_nonfinite_update"]
         nonfinite = tf.logical_not(tf.math.is_finite(tf.stack([critic_losses, actor_losses], axis=-1)))

@@ -201,3 +201,25 @@ def test_killed_ensemble_run_resumes_exactly(tmp_path):
     whole = (tmp_path / "whole" / "metrics.csv").read_text()
     assert "critic_loss" in whole
     assert (tmp_path / "killed" / "metrics.csv").read_text() == whole
+
+
+def test_single_update_rate_updates_every_sub_policy_as_often_as_a_single_policy():
+    """ensemble_update_rate="single" (the other reading of sec. 4.3): with K = 3 and B = 60 envs, each
+    sub-policy updates once per env step (60 transitions of the seed, 20 of its own) once warm, i.e. K times
+    as often as the default 1/K share; the default's count is pinned beside it."""
+    warmup = 120  # per sub-policy buffer: 6 steps of its 20 transitions, so updates start at step 6
+    counts = {}
+    for rate in ("sub_policy", "single"):
+        config = _push_config(ensemble_size=3, ensemble_update_rate=rate, update_every=60, warmup_transitions=warmup)
+        trainer = build_trainer(config)
+        counts[rate] = int(trainer.iteration()["num_updates"])
+    steps_warm = config.episode_length - warmup // 20 + 1  # steps 6..25 have a warm buffer
+    assert counts["single"] == steps_warm
+    # sub_policy: one update per 60 of the sub-policy's own transitions, i.e. every third step.
+    assert counts["sub_policy"] == (config.episode_length * 20) // 60 - (warmup // 20 - 1) * 20 // 60
+    assert counts["single"] > 2 * counts["sub_policy"]
+
+
+def test_unknown_ensemble_update_rate_is_refused():
+    with pytest.raises(ValueError, match="unknown ensemble_update_rate 'often'"):
+        _push_config(ensemble_size=3, ensemble_update_rate="often")
