@@ -380,38 +380,44 @@ class Learner(tf.Module):
         return -tf.reduce_mean(log_likelihood + self.config.inference_entropy_weight * entropy, axis=1)
 
     def update_approximations(self, buffer: ReplayBuffer):
-        """One gradient step of every approximation on the latest `update_every` transitions, then its soft
-        target update.
+        """`inference_steps` gradient steps of every approximation on the latest `inference_samples`
+        transitions, then its soft target update.
 
         Returns:
-            (loss [P, N], kl [P, N]): per approximated agent j, the mean over the agents approximating it of
-            the approximation loss and of KL(mu_hat || mu_j), both measured on those transitions before the step.
+            (loss [P, N], kl [P, N], kl_forward [P, N]): per approximated agent j, the mean over the agents
+            approximating it of the approximation loss, of KL(mu_hat || mu_j) and of KL(mu_j || mu_hat) (the
+            direction maximum likelihood minimises), measured on those transitions before the first step.
         """
         config, num_agents = self.config, len(self.actors)
-        observations, actions, _, _ = buffer.sample(buffer.latest_indices(config.update_every))
+        observations, actions, _, _ = buffer.sample(buffer.latest_indices(config.inference_samples))
         # The true policies serve only the KL diagnostic; each is evaluated once, not once per approximator.
         true_log_probs = [tf.nn.log_softmax(actor(obs)) for actor, obs in zip(self.actors, observations)]
         losses = [[] for _ in range(num_agents)]
         kls = [[] for _ in range(num_agents)]
+        forward_kls = [[] for _ in range(num_agents)]
         for i in range(num_agents):
             for j in range(num_agents):
                 if i == j:
                     continue
                 network = self.approximations[i][j]
-                with tf.GradientTape() as tape:
-                    log_probs = tf.nn.log_softmax(network(observations[j]))  # [P, n, A_j]
-                    member_loss = self.approximation_loss(log_probs, actions[j])
-                    loss = tf.reduce_sum(member_loss)
-                # KL(mu_hat_i^j || mu_j), [P], from the same forward pass, before the step.
-                kl = tf.reduce_sum(tf.exp(log_probs) * (log_probs - true_log_probs[j]), axis=-1)
-                kls[j].append(tf.reduce_mean(kl, axis=1))
-                self._apply(self.approximation_optimizers[i][j], tape.gradient(loss, network.trainable_variables),
-                            network)
+                for step in range(config.inference_steps):
+                    with tf.GradientTape() as tape:
+                        log_probs = tf.nn.log_softmax(network(observations[j]))  # [P, n, A_j]
+                        step_loss = self.approximation_loss(log_probs, actions[j])
+                        loss = tf.reduce_sum(step_loss)
+                    if step == 0:  # loss and KL(mu_hat_i^j || mu_j) [P] from the first forward pass, before any step
+                        member_loss = step_loss
+                        kl = tf.reduce_sum(tf.exp(log_probs) * (log_probs - true_log_probs[j]), axis=-1)
+                        kls[j].append(tf.reduce_mean(kl, axis=1))
+                        forward = tf.reduce_sum(tf.exp(true_log_probs[j]) * (true_log_probs[j] - log_probs), axis=-1)
+                        forward_kls[j].append(tf.reduce_mean(forward, axis=1))
+                    self._apply(self.approximation_optimizers[i][j],
+                                tape.gradient(loss, network.trainable_variables), network)
                 soft_update(self.target_approximations[i][j].trainable_variables, network.trainable_variables,
                             config.tau)
                 losses[j].append(member_loss)
-        return (tf.stack([tf.add_n(l) / len(l) for l in losses], axis=-1),
-                tf.stack([tf.add_n(k) / len(k) for k in kls], axis=-1))
+        return tuple(tf.stack([tf.add_n(values) / len(values) for values in per_agent], axis=-1)
+                     for per_agent in (losses, kls, forward_kls))
 
     def update(self, buffer: ReplayBuffer | Sequence[ReplayBuffer], rng: PopulationRandom):
         """Updates every agent in order, each from its team's buffer (buffer[team]) or the one buffer.

@@ -37,7 +37,8 @@ def _add_outputs(window: LogWindow, outputs: dict) -> None:
     window.add_updates(outputs["critic_loss_sum"].numpy(), outputs["actor_loss_sum"].numpy(),
                        int(outputs["num_updates"]),
                        outputs["approximation_loss_sum"].numpy() if inference else None,
-                       outputs["policy_kl_sum"].numpy() if inference else None)
+                       outputs["policy_kl_sum"].numpy() if inference else None,
+                       outputs["policy_kl_forward_sum"].numpy() if inference else None)
 
 
 def _check_finite(outputs: dict, config: TrainConfig, agents, episode: int, checkpoint: str | None) -> None:

@@ -29,6 +29,7 @@ class LogWindow:
         self.actor_loss = np.zeros((population, num_agents))
         self.approximation_loss = np.zeros((population, num_agents))
         self.policy_kl = np.zeros((population, num_agents))
+        self.policy_kl_forward = np.zeros((population, num_agents))
         self.inference = False
         self.updates = 0
 
@@ -40,7 +41,8 @@ class LogWindow:
             self.goal_distance += goal_distance.sum(axis=1)
 
     def add_updates(self, critic_loss_sum: np.ndarray, actor_loss_sum: np.ndarray, count: int,
-                    approximation_loss_sum: np.ndarray | None = None, policy_kl_sum: np.ndarray | None = None) -> None:
+                    approximation_loss_sum: np.ndarray | None = None, policy_kl_sum: np.ndarray | None = None,
+                    policy_kl_forward_sum: np.ndarray | None = None) -> None:
         """Loss sums [P, N] over `count` updates; the policy-inference ones only when the run infers policies."""
         self.critic_loss += critic_loss_sum
         self.actor_loss += actor_loss_sum
@@ -48,6 +50,8 @@ class LogWindow:
             self.inference = True
             self.approximation_loss += approximation_loss_sum
             self.policy_kl += policy_kl_sum
+            if policy_kl_forward_sum is not None:
+                self.policy_kl_forward += policy_kl_forward_sum
         self.updates += int(count)
 
     def mean_returns(self) -> np.ndarray:
@@ -71,6 +75,8 @@ class LogWindow:
                     yield {**base, "role": agent, "metric": "actor_loss", "value": self.actor_loss[p, i] / self.updates}
                 if self.updates and self.inference:  # agent i as approximated by the others (Fig. 7)
                     yield {**base, "role": agent, "metric": "policy_kl", "value": self.policy_kl[p, i] / self.updates}
+                    yield {**base, "role": agent, "metric": "policy_kl_forward",  # KL(true || approximation)
+                           "value": self.policy_kl_forward[p, i] / self.updates}
                     yield {**base, "role": agent, "metric": "approximation_loss",
                            "value": self.approximation_loss[p, i] / self.updates}
 
