@@ -23,13 +23,12 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
-from maddpg.cli import quiet_tensorflow
-
-quiet_tensorflow()
-
-from reproduction import paper  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_seconds(run_dir: Path) -> tuple[float, int] | None:
@@ -65,25 +64,29 @@ def measured(results_dir: Path, dynamics: str) -> dict[str, tuple[float, int, in
     return {name: tuple(values) for name, values in totals.items()}
 
 
+PLAN_LINE = re.compile(r"^\s+(\w+)\s+(\d+) s\s+(\w+)/(\S+)\s+\((\w+), (\d+) seeds")
+
+
 def planned(results_dir: Path, dynamics: str) -> dict[str, tuple[int, float]]:
-    """experiment -> (seed-runs, estimated seconds) of the full paper at the paper's seed counts."""
-    for name in list(paper.FLAGS):
-        paper.FLAGS[name].unparse()
-    paper.FLAGS(["paper", f"--dynamics={dynamics}", f"--results_dir={results_dir}"])
-    plan = paper.plan_runs(paper.FLAGS)
-    paper.estimate(plan, paper.calibration(results_dir))
+    """experiment -> (seed-runs, estimated seconds) of the full paper at the paper's seed counts, read from
+    `python -m reproduction.paper --dry_run` (its plan, as a user sees it; cross-play evaluations left out)."""
+    command = [sys.executable, "-m", "reproduction.paper", "--dry_run", f"--dynamics={dynamics}",
+               f"--results_dir={results_dir}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True, cwd=REPO_ROOT).stdout
     totals: dict[str, list] = collections.defaultdict(lambda: [0, 0.0])
-    for run in plan:
-        if run.kind == "cross_play":
-            continue  # evaluation of two finished runs: a minute, not a training
-        totals[run.experiment][0] += len(run.config.seeds)
-        totals[run.experiment][1] += run.seconds
+    for line in output.splitlines():
+        match = PLAN_LINE.match(line)
+        if match is None or match.group(5) == "cross_play":
+            continue
+        experiment = "independent_baselines" if match.group(5) == "baseline" else match.group(3)
+        totals[experiment][0] += int(match.group(6))
+        totals[experiment][1] += float(match.group(2))
     return {name: tuple(values) for name, values in totals.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results_dir", type=Path, default=paper.REPO_ROOT / "results")
+    parser.add_argument("--results_dir", type=Path, default=REPO_ROOT / "results")
     parser.add_argument("--dynamics", default="paper", help="this code's runs (folder prefix)")
     parser.add_argument("--release_dynamics", default="mpe2", help="the release's runs (folder prefix)")
     parser.add_argument("--slots", type=int, default=2, help="runs at once (one per CPU)")

@@ -72,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from paper_figures.figures import make_figures
     from paper_figures.runs import load_results
     from paper_figures.tables import build_all_tables, write_tables
+    import pandas as pd
+
+    from paper_figures.claims import claim_results
+    from paper_figures.runs import DYNAMICS
 
     if not flag_values.no_readme:
         try:
@@ -85,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     tables = build_all_tables(results)
     for path in write_tables(tables, out_dir):
         print(f"wrote {_shown(path)}")
+    claims = pd.concat([claim_results(results, dynamics) for dynamics in DYNAMICS], ignore_index=True)
+    claims_path = out_dir / "claims.csv"
+    claims.to_csv(claims_path, index=False)
+    print(f"wrote {_shown(claims_path)}")
     figures = make_figures(results, out_dir / "figures")
     for figure in figures:
         if figure.path is None:
@@ -94,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for note in figure.notes:
             print(f"  note: {note}")
     if not flag_values.no_readme:
-        section = readme.results_section(tables, figures, results, out_dir / "tables.md", Path(flag_values.readme))
+        section = readme.results_section(tables, figures, results, out_dir / "tables.md", Path(flag_values.readme),
+                                         claims)
         readme.write_readme_section(Path(flag_values.readme), section)
         print(f"wrote {_shown(Path(flag_values.readme))} (the section between the paper_figures markers)")
     return 0

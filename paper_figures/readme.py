@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from paper_figures.aggregate import LEARNED_DISTANCE_THRESHOLD, success_rate_curve
+from paper_figures.claims import THREE_SEED_NOTE, summary_markdown
 from paper_figures.figures import FigureOutcome
 from paper_figures.runs import DYNAMICS, HEADLINE_DYNAMICS, Results
 from paper_figures.table_layouts import algorithm_label, script_command
@@ -62,7 +63,7 @@ def learned_policy_summary(results: Results, dynamics: str = HEADLINE_DYNAMICS) 
 
 
 def results_section(tables: list[TableResult], figures: list[FigureOutcome], results: Results,
-                    tables_path: Path, readme_path: Path) -> str:
+                    tables_path: Path, readme_path: Path, claims=None) -> str:
     """The markdown between the markers (markers included): compact, since the README is a front page.
 
     Every paper-dynamics table that has results (table and notes; the run folders behind it are in
@@ -77,6 +78,13 @@ def results_section(tables: list[TableResult], figures: list[FigureOutcome], res
                   f"[`{tables_link}`]({tables_link}), with one CSV per table beside it. Regenerate with "
                   "`python -m paper_figures`.")]
     parts.append(wrap(DYNAMICS_TEXT))
+    if claims is not None:
+        parts += ["### What holds", wrap(
+            f"Per table of {HEADLINE_DYNAMICS} dynamics: how many published cells lie inside our 95% seed interval, "
+            "and each of the paper's \"A beats B\" claims with the probability that a seed of A beats a seed of B "
+            "(holds: the whole interval above 0.5; reversed: below; not shown: it straddles 0.5). All claims, both "
+            "dynamics: `claims.csv` beside the tables. " + THREE_SEED_NOTE),
+            summary_markdown(tables, claims, HEADLINE_DYNAMICS)]
     headline = [table for table in tables if table.dynamics == HEADLINE_DYNAMICS]
     for table in (table for table in headline if table.has_results):
         parts.append(table.compact_markdown("###"))

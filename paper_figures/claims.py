@@ -1,0 +1,140 @@
+"""The paper's "A beats B" claims, each tested on our seeds with the probability of improvement.
+
+A claim names two table cells of the same experiment, scenario and metric (the better side and the worse
+one, as the paper has it) and which direction is better. Its result is P(a seed of the better side scores
+better than a seed of the worse side) with a 95% stratified-bootstrap interval (maddpg.stats); the claim
+holds when the whole interval lies above 0.5, is reversed when it lies below, and is not shown otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+
+from maddpg.stats import probability_of_improvement
+from paper_figures.aggregate import per_seed, select_rows
+from paper_figures.runs import Results
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """One of the paper's comparisons: `better` beats `worse` on `metric` (higher or lower is better)."""
+
+    table: str  # the table layout's name
+    text: str
+    experiment: str
+    scenario: str
+    metric: str
+    better: tuple[str | None, str]  # (algorithm or None for any, role)
+    worse: tuple[str | None, str]
+    higher_is_better: bool = True
+
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("table1", "MADDPG reaches the target more often than DDPG", "cooperative_communication",
+          "speaker_listener", "target_reach_nearest_percent", ("maddpg", "team"), ("ddpg", "team")),
+    Claim("table1", "MADDPG ends nearer the target than DDPG", "cooperative_communication", "speaker_listener",
+          "final_squared_distance", ("maddpg", "team"), ("ddpg", "team"), higher_is_better=False),
+    *(Claim("table2", f"N={n}: MADDPG covers the landmarks better than DDPG (distance)", "cooperative_navigation",
+            f"spread_n{n}", "average_distance", ("maddpg", "team"), ("ddpg", "team"), higher_is_better=False)
+      for n in (3, 6)),
+    *(Claim("table2", f"N={n}: MADDPG collides less than DDPG", "cooperative_navigation", f"spread_n{n}",
+            "collisions_per_episode", ("maddpg", "team"), ("ddpg", "team"), higher_is_better=False)
+      for n in (3, 6)),
+    # Predators are the agents: more touches is better for them and worse for the prey (the adversaries).
+    *(Claim("table3", f"{pp}: MADDPG predators catch more than DDPG predators (v DDPG prey)", "predator_prey",
+            f"tag_{pp.lower()}", "prey_touches_per_episode", ("maddpg_vs_ddpg", "team"), ("ddpg_vs_ddpg", "team"))
+      for pp in ("PP1", "PP2")),
+    *(Claim("table3", f"{pp}: MADDPG prey are caught less than DDPG prey (v DDPG predators)", "predator_prey",
+            f"tag_{pp.lower()}", "prey_touches_per_episode", ("ddpg_vs_maddpg", "team"), ("ddpg_vs_ddpg", "team"),
+            higher_is_better=False)
+      for pp in ("PP1", "PP2")),
+    *(Claim("table4", f"N={n}: MADDPG agents beat DDPG agents (v DDPG adversary)", "physical_deception",
+            f"adversary_n{n}", "success_difference", ("maddpg_vs_ddpg", "team"), ("ddpg_vs_ddpg", "team"))
+      for n in (2, 4)),
+    *(Claim("table4", f"N={n}: MADDPG adversaries beat DDPG adversaries (v DDPG agents)", "physical_deception",
+            f"adversary_n{n}", "adversary_success_percent", ("ddpg_vs_maddpg", "team"), ("ddpg_vs_ddpg", "team"))
+      for n in (2, 4)),
+    Claim("table5", "MADDPG Alice+Bob beat DDPG Alice+Bob (v DDPG Eve)", "covert_communication", "crypto",
+          "success_difference", ("maddpg_vs_ddpg", "team"), ("ddpg_vs_ddpg", "team")),
+    Claim("table5", "MADDPG Eve beats DDPG Eve (v DDPG Alice+Bob)", "covert_communication", "crypto",
+          "eve_success_percent", ("ddpg_vs_maddpg", "team"), ("ddpg_vs_ddpg", "team")),
+    Claim("table6", "KA: ensemble adversaries beat single ones (v single agents)", "policy_ensembles", "push",
+          "adversary_goal_frames", (None, "single_v_ensemble"), (None, "single_v_single")),
+    Claim("table6", "PD: ensemble adversaries beat single ones (v single agents)", "policy_ensembles",
+          "adversary_n2", "adversary_goal_frames", (None, "single_v_ensemble"), (None, "single_v_single")),
+    Claim("table6", "PP: ensemble predators catch more than single ones (v single prey)", "policy_ensembles",
+          "ensemble_tag", "prey_touches_per_episode", (None, "ensemble_v_single"), (None, "single_v_single")),
+    Claim("table_keep_away", "MADDPG adversaries beat DDPG adversaries (v DDPG agents)", "keep_away", "push",
+          "adversary_goal_frames", ("ddpg_vs_maddpg", "team"), ("ddpg_vs_ddpg", "team")),
+)
+
+COLUMNS = ("table", "dynamics", "claim", "metric", "better_n", "worse_n", "probability", "ci_low", "ci_high",
+           "verdict")
+
+
+def _values(evaluation: pd.DataFrame, claim: Claim, side: tuple[str | None, str]):
+    algorithm, role = side
+    rows = select_rows(evaluation, experiment=claim.experiment, scenario=claim.scenario, algorithm=algorithm,
+                       role=role, metric=claim.metric)
+    values = per_seed(rows).to_numpy()
+    return values if claim.higher_is_better else -values
+
+
+def verdict(low: float, high: float) -> str:
+    """holds (interval above 0.5), reversed (below), not shown (straddles), or not run."""
+    if pd.isna(low):
+        return "not run"
+    if low > 0.5:
+        return "holds"
+    if high < 0.5:
+        return "reversed"
+    return "not shown"
+
+
+def claim_results(results: Results, dynamics: str) -> pd.DataFrame:
+    """One row per claim of the runs of `dynamics` (COLUMNS)."""
+    evaluation = results.of_dynamics(dynamics).evaluation
+    records = []
+    for claim in CLAIMS:
+        better, worse = _values(evaluation, claim, claim.better), _values(evaluation, claim, claim.worse)
+        probability, low, high = probability_of_improvement(better, worse)
+        records.append({"table": claim.table, "dynamics": dynamics, "claim": claim.text, "metric": claim.metric,
+                        "better_n": len(better), "worse_n": len(worse), "probability": probability,
+                        "ci_low": low, "ci_high": high, "verdict": verdict(low, high)})
+    return pd.DataFrame(records, columns=list(COLUMNS))
+
+
+THREE_SEED_NOTE = ("With 3 seeds a side, full separation gives a degenerate [1.00, 1.00] interval (the "
+                   "bootstrap cannot see beyond 3 values): read 3-v-3 verdicts as weak evidence.")
+
+
+def claims_markdown(frame: pd.DataFrame) -> str:
+    """The claims of one dynamics as a markdown table (run claims only)."""
+    lines = ["| table | the paper's claim | metric | seeds | P(improvement) [95% CI] | verdict |",
+             "|---|---|---|---|---|---|"]
+    for row in frame.itertuples():
+        if row.verdict == "not run":
+            continue
+        lines.append(f"| {row.table} | {row.claim} | `{row.metric}` | {row.better_n} v {row.worse_n} | "
+                     f"{row.probability:.2f} [{row.ci_low:.2f}, {row.ci_high:.2f}] | {row.verdict} |")
+    return "\n".join(lines)
+
+
+def summary_markdown(tables, claims: pd.DataFrame, dynamics: str) -> str:
+    """Per paper table of `dynamics`: published cells inside our 95% CI, and its claims' verdicts."""
+    lines = ["| table | paper cells in our CI | the paper's claims (P(improvement) [95% CI]) |", "|---|---|---|"]
+    for table in tables:
+        if table.dynamics != dynamics or not table.has_results:
+            continue
+        frame = table.frame
+        judged = frame[frame["paper_in_ci"].notna() & frame["paper"].notna()]
+        inside = int(judged["paper_in_ci"].astype(bool).sum())
+        cells = f"{inside} of {len(judged)}" if len(judged) else "no paper numbers"
+        rows = claims[(claims["table"] == table.layout.name) & (claims["dynamics"] == dynamics)
+                      & (claims["verdict"] != "not run")]
+        verdicts = "; ".join(f"{row.claim}: {row.verdict} ({row.probability:.2f} [{row.ci_low:.2f}, "
+                             f"{row.ci_high:.2f}], {row.better_n} v {row.worse_n} seeds)" for row in rows.itertuples())
+        lines.append(f"| {table.layout.display_name} | {cells} | {verdicts or '-'} |")
+    return "\n".join(lines)

@@ -1,0 +1,260 @@
+"""What moves each table: one factor changed at a time from the faithful default, at the table's seed count.
+
+    python -m reproduction.ablations                        # every study (resumes; finished runs are skipped)
+    python -m reproduction.ablations --study=ensemble_update_rate
+    python -m reproduction.ablations --list                 # the studies, their values and commands
+    python -m reproduction.ablations --summarize            # rebuild the summaries and the README section only
+
+A study is one experiment script run once per value of one factor, each value into its own folder
+results/ablations/<study>/<value>/ (the script's own run folders inside), with every other setting at the
+script's defaults. A value whose runs are the experiment's committed ones (e.g. the dynamics study of
+Table 1) points at results/ itself: its script call finds the runs finished and trains nothing.
+
+Output per study: summary.csv and summary.md (per value, the study's table cells: mean and 95% seed
+interval beside the paper's number), curves.png (the team's training reward per value), and the README
+section between the `ablations` markers ("What moves each table"), generated from every summary.
+Exit codes: 0 done, 1 a study's script failed, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from absl import flags
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ABLATIONS_DIR = REPO_ROOT / "results" / "ablations"
+START_MARKER = "<!-- ablations:start -->"
+END_MARKER = "<!-- ablations:end -->"
+
+
+@dataclasses.dataclass(frozen=True)
+class Value:
+    """One value of a study's factor: its label, the flags that set it, and where its runs live."""
+
+    label: str
+    flags: tuple[str, ...]
+    committed_runs: bool = False  # True: the experiment's own runs in results/ (nothing new to train)
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """One factor of one experiment, the table it moves and the values it takes (the first is the default)."""
+
+    name: str
+    question: str
+    experiment: str
+    table: str  # the paper_figures table layout the summary reports
+    base_flags: tuple[str, ...]
+    values: tuple[Value, ...]
+    dynamics: str = "paper"
+
+    def folder(self, value: Value, root: Path) -> Path:
+        return REPO_ROOT / "results" if value.committed_runs else root / self.name / value.label
+
+    def command(self, value: Value, root: Path) -> list[str]:
+        folder = self.folder(value, root)
+        shown = folder.relative_to(REPO_ROOT) if folder.is_relative_to(REPO_ROOT) else folder
+        return ["python", "-m", f"reproduction.{self.experiment}", *self.base_flags, *value.flags,
+                f"--results_dir={shown}", "--noprogress"]
+
+
+STUDIES: tuple[Study, ...] = (
+    Study("cc_dynamics", "Table 1: does the 2017 physics (velocity before position, 2017 action sign and "
+          "rewards) move MADDPG's and DDPG's target reach?", "cooperative_communication", "table1", (),
+          (Value("paper", ("--dynamics=paper",), committed_runs=True),
+           Value("mpe2", ("--dynamics=mpe2",), committed_runs=True))),
+    Study("inference_fit", "Fig. 7: does the approximations' fit (how many of the latest actions, how many "
+          "gradient steps per update) make the KL fall?", "policy_inference", "table_policy_inference",
+          ("--pairing=inferred_policies",),
+          (Value("latest100_step1", ("--inference_samples=100", "--inference_steps=1")),
+           Value("latest1024_step1", ("--inference_samples=1024", "--inference_steps=1")))),
+    Study("ensemble_update_rate", "Table 6: do ensembles beat single policies when every sub-policy updates at "
+          "the single policy's rate (the other reading of sec. 4.3) instead of 1/K of it?", "policy_ensembles",
+          "table6", ("--variant=ka,pd",),
+          (Value("sub_policy", ("--ensemble_update_rate=sub_policy",)),
+           Value("single", ("--ensemble_update_rate=single",)))),
+)
+STUDY_NAMES = tuple(study.name for study in STUDIES)
+
+FLAGS = flags.FlagValues()
+flags.DEFINE_list("study", [], f"studies to run (default: all), from: {', '.join(STUDY_NAMES)}", flag_values=FLAGS)
+flags.DEFINE_string("results_dir", str(ABLATIONS_DIR), "where the studies' folders go", flag_values=FLAGS)
+flags.DEFINE_boolean("list", False, "print the studies, their values and commands, and stop", flag_values=FLAGS)
+flags.DEFINE_boolean("summarize", False, "only rebuild the summaries and the README section", flag_values=FLAGS)
+flags.DEFINE_string("readme", str(REPO_ROOT / "README.md"), "README whose ablations section is rewritten "
+                    "('' to leave it)", flag_values=FLAGS)
+
+
+class UsageError(Exception):
+    """Bad input: one line, exit 2."""
+
+
+def chosen_studies(names: Sequence[str]) -> list[Study]:
+    unknown = [name for name in names if name not in STUDY_NAMES]
+    if unknown:
+        raise UsageError(f"unknown study {unknown[0]!r}; choose from {', '.join(STUDY_NAMES)}")
+    return [study for study in STUDIES if not names or study.name in names]
+
+
+def run_study(study: Study, root: Path) -> bool:
+    """Runs every value's script (each resumes or skips what is done); True if all succeeded."""
+    ok = True
+    for value in study.values:
+        command = study.command(value, root)
+        print(f"[{study.name}] {value.label}: {' '.join(command)}", flush=True)
+        completed = subprocess.run([sys.executable, *command[1:]], cwd=REPO_ROOT)
+        if completed.returncode:
+            print(f"error: [{study.name}] {value.label} exited {completed.returncode}", file=sys.stderr)
+            ok = False
+    return ok
+
+
+def study_frame(study: Study, root: Path):
+    """The study's table cells per value (pandas; value column first), from the values' evaluation.csv."""
+    import pandas as pd
+
+    from paper_figures.runs import load_results
+    from paper_figures.table_layouts import TABLE_LAYOUTS
+    from paper_figures.tables import build_table
+
+    layout = next(layout for layout in TABLE_LAYOUTS if layout.name == study.table)
+    frames = []
+    for value in study.values:
+        folder = study.folder(value, root)
+        if not folder.is_dir():
+            continue
+        results = load_results(folder)
+        dynamics = next((flag.split("=", 1)[1] for flag in value.flags if flag.startswith("--dynamics=")),
+                        study.dynamics)
+        frame = build_table(layout, results, dynamics).frame
+        frames.append(frame[frame["n"] > 0].assign(value=value.label))
+    if not frames:
+        return pd.DataFrame()
+    frame = pd.concat(frames, ignore_index=True)
+    return frame[["value"] + [column for column in frame.columns if column != "value"]]
+
+
+def summary_markdown(study: Study, frame) -> str:
+    """One study: its question and, per value and cell, mean [95% CI] (n) beside the paper."""
+    from maddpg.stats import format_cell
+
+    lines = [f"### {study.name}", "", study.question, "",
+             f"Values (first: the faithful default): "
+             + "; ".join(f"`{value.label}` = `{' '.join(value.flags) or 'defaults'}`" for value in study.values),
+             "", "| value | row | column | ours | paper |", "|---|---|---|---|---|"]
+    for row in frame.itertuples():
+        paper = "-" if row.paper != row.paper or row.paper is None else f"{row.paper:g}"
+        lines.append(f"| {row.value} | {row.row} | {row.column} | "
+                     f"{format_cell(row.mean, row.ci_low, row.ci_high, int(row.n), 3)} | {paper} |")
+    return "\n".join(lines)
+
+
+def curves_figure(study: Study, root: Path, path: Path) -> bool:
+    """Team training reward per value (mean over seeds, 95% band), one line per value and algorithm."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from paper_figures.aggregate import learning_curve
+    from paper_figures.runs import load_results
+
+    figure, axis = plt.subplots(figsize=(6.5, 3.6))
+    drawn = False
+    for value in study.values:
+        folder = study.folder(value, root)
+        if not folder.is_dir():
+            continue
+        dynamics = next((flag.split("=", 1)[1] for flag in value.flags if flag.startswith("--dynamics=")),
+                        study.dynamics)
+        metrics = load_results(folder).of_dynamics(dynamics).metrics
+        rows = metrics[(metrics["experiment"] == study.experiment) & (metrics["role"] == "team")
+                       & (metrics["metric"] == "mean_episode_reward")]
+        for (scenario, algorithm), _ in rows.groupby(["scenario", "algorithm"]):
+            curve = learning_curve(rows, study.experiment, scenario, algorithm, "team", "mean_episode_reward")
+            if curve.empty:
+                continue
+            line, = axis.plot(curve["episode"], curve["mean"], label=f"{value.label}: {scenario} {algorithm}")
+            axis.fill_between(curve["episode"], curve["low"], curve["high"], color=line.get_color(), alpha=0.2)
+            drawn = True
+    if drawn:
+        axis.set_xlabel("episode")
+        axis.set_ylabel("team reward (mean of last 1000 episodes)")
+        axis.set_title(study.name, fontsize=10)
+        axis.legend(fontsize=6)
+        figure.tight_layout()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return drawn
+
+
+def summarize(root: Path, readme: str) -> None:
+    """Writes every study's summary.csv / summary.md / curves.png (those with runs) and the README section."""
+    sections = []
+    for study in STUDIES:
+        frame = study_frame(study, root)
+        if frame.empty:
+            continue
+        out = root / study.name
+        out.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(out / "summary.csv", index=False)
+        text = summary_markdown(study, frame)
+        if curves_figure(study, root, out / "curves.png"):
+            text += f"\n\n![{study.name} curves]({(out / 'curves.png').relative_to(REPO_ROOT)})"
+        (out / "summary.md").write_text(text + "\n")
+        print(f"wrote {out.relative_to(REPO_ROOT) if out.is_relative_to(REPO_ROOT) else out}/summary.md")
+        sections.append(text)
+    if readme:
+        write_readme(Path(readme), sections)
+
+
+def write_readme(path: Path, sections: Sequence[str]) -> None:
+    """Replaces the README's text between the ablations markers (markers kept)."""
+    text = path.read_text()
+    if START_MARKER not in text or END_MARKER not in text:
+        raise UsageError(f"{path} has no {START_MARKER} ... {END_MARKER} section to write")
+    body = "\n\n".join([START_MARKER, "<!-- Generated by `python -m reproduction.ablations --summarize`; edits "
+                        "here are overwritten. -->", *sections, END_MARKER])
+    head, rest = text.split(START_MARKER, 1)
+    path.write_text(head + body + rest.split(END_MARKER, 1)[1])
+    print(f"wrote {path.name} (the section between the ablations markers)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    if any(arg in ("--help", "-h", "--helpfull") for arg in argv[1:]):
+        print(__doc__.strip() + "\n\nflags:\n" + FLAGS.get_help())
+        return 0
+    for name in list(FLAGS):
+        FLAGS[name].unparse()
+    try:
+        remaining = FLAGS(argv)
+        if len(remaining) > 1:
+            raise UsageError(f"unexpected arguments {remaining[1:]}; see --help")
+        studies = chosen_studies(FLAGS.study)
+        root = Path(FLAGS.results_dir)
+        if FLAGS.list:
+            for study in studies:
+                print(f"{study.name}: {study.question}")
+                for value in study.values:
+                    print(f"  {value.label}: {' '.join(study.command(value, root))}")
+            return 0
+        ok = FLAGS.summarize or all([run_study(study, root) for study in studies])
+        summarize(root, FLAGS.readme)
+    except (flags.Error, UsageError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    from maddpg.cli import quiet_tensorflow
+
+    quiet_tensorflow()
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The paper's claims tested with the probability of improvement, and the ablation studies' command line."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import mannwhitneyu
+
+from maddpg.stats import probability_of_improvement
+from paper_figures.claims import CLAIMS, claim_results, summary_markdown, verdict
+from paper_figures.runs import load_results
+from paper_figures.table_layouts import TABLE_LAYOUTS
+from paper_figures.tables import build_all_tables
+from reproduction import ablations
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_probability_of_improvement_is_the_mann_whitney_share_with_an_interval_around_it():
+    rng = np.random.default_rng(0)
+    better, worse = rng.normal(1.0, 1.0, 10), rng.normal(0.0, 1.0, 10)
+    estimate, low, high = probability_of_improvement(better, worse)
+    assert estimate == pytest.approx(mannwhitneyu(better, worse).statistic / 100)
+    assert low < estimate < high and 0.0 <= low and high <= 1.0
+    assert probability_of_improvement([1, 2, 3], [1, 2, 3])[0] == 0.5  # ties count half
+    assert probability_of_improvement(worse, better)[0] == pytest.approx(1 - estimate)
+    assert np.isnan(probability_of_improvement([1.0], [0.0, 1.0])[0])  # one seed: no claim
+
+
+def test_verdicts_read_the_interval_against_one_half():
+    assert verdict(0.6, 0.9) == "holds" and verdict(0.1, 0.4) == "reversed"
+    assert verdict(0.3, 0.8) == "not shown" and verdict(float("nan"), float("nan")) == "not run"
+
+
+def test_every_claim_names_cells_of_its_table():
+    layouts = {layout.name: layout for layout in TABLE_LAYOUTS}
+    for claim in CLAIMS:
+        layout = layouts[claim.table]
+        assert claim.experiment == layout.experiment, claim
+        cells = {(cell.scenario, cell.metric) for cell in layout.cells}
+        assert (claim.scenario, claim.metric) in cells, claim
+
+
+def test_committed_table1_claims_hold_with_ten_seeds_a_side():
+    results = load_results(REPO / "results")
+    frame = claim_results(results, "paper")
+    table1 = frame[frame.table == "table1"]
+    assert len(table1) == 2 and (table1.better_n == 10).all() and (table1.worse_n == 10).all()
+    # results/cooperative_communication (paper dynamics): MADDPG 79.2% v DDPG 32.6% reach.
+    assert (table1.verdict == "holds").all(), table1
+    summary = summary_markdown(build_all_tables(results), frame, "paper")
+    assert "| Table 1 | 3 of 4 |" in summary
+
+
+def test_ablations_list_and_bad_input(capsys):
+    assert ablations.main(["ablations", "--list"]) == 0
+    listed = capsys.readouterr().out
+    for study in ablations.STUDIES:
+        assert f"{study.name}: " in listed
+        for value in study.values:
+            assert " ".join(study.command(value, Path(ablations.ABLATIONS_DIR))) in listed
+    assert ablations.main(["ablations", "--study=nope", "--list"]) == 2
+    assert "unknown study 'nope'" in capsys.readouterr().err
+
+
+def test_a_study_of_committed_runs_summarises_without_training(tmp_path):
+    study = next(study for study in ablations.STUDIES if study.name == "cc_dynamics")
+    frame = ablations.study_frame(study, tmp_path)
+    assert set(frame["value"]) == {"paper", "mpe2"}
+    assert (frame["n"] == 10).all() and set(frame["column"]) == {"target reach %", "average distance"}
+    text = ablations.summary_markdown(study, frame)
+    assert text.count("\n| paper | ") == 4 and text.count("\n| mpe2 | ") == 4
