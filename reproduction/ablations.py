@@ -52,6 +52,9 @@ class Study:
     base_flags: tuple[str, ...]
     values: tuple[Value, ...]
     dynamics: str = "paper"
+    # metrics.csv series whose first and last logged values the summary also reports, per role (and the
+    # first one is what curves.png draws instead of the team reward)
+    trajectories: tuple[str, ...] = ()
 
     def folder(self, value: Value, root: Path) -> Path:
         return REPO_ROOT / "results" if value.committed_runs else root / self.name / value.label
@@ -72,7 +75,8 @@ STUDIES: tuple[Study, ...] = (
           "gradient steps per update) make the KL fall?", "policy_inference", "table_policy_inference",
           ("--pairing=inferred_policies",),
           (Value("latest100_step1", ("--inference_samples=100", "--inference_steps=1")),
-           Value("latest1024_step1", ("--inference_samples=1024", "--inference_steps=1")))),
+           Value("latest1024_step1", ("--inference_samples=1024", "--inference_steps=1"))),
+          trajectories=("policy_kl", "policy_kl_forward", "approximation_loss")),
     Study("ensemble_update_rate", "Table 6: do ensembles beat single policies when every sub-policy updates at "
           "the single policy's rate (the other reading of sec. 4.3) instead of 1/K of it?", "policy_ensembles",
           "table6", ("--variant=ka,pd",),
@@ -139,6 +143,39 @@ def study_frame(study: Study, root: Path):
     return frame[["value"] + [column for column in frame.columns if column != "value"]]
 
 
+def _value_metrics(study: Study, value: Value, root: Path):
+    """The value's metrics.csv rows of the study's experiment (its dynamics), or None without runs."""
+    from paper_figures.runs import load_results
+
+    folder = study.folder(value, root)
+    if not folder.is_dir():
+        return None
+    dynamics = next((flag.split("=", 1)[1] for flag in value.flags if flag.startswith("--dynamics=")),
+                    study.dynamics)
+    metrics = load_results(folder).of_dynamics(dynamics).metrics
+    return metrics[metrics["experiment"] == study.experiment]
+
+
+def trajectory_markdown(study: Study, root: Path) -> str:
+    """Per value, metric and role: the first and last logged value, mean [95% CI] over seeds."""
+    from maddpg.stats import format_cell, mean_and_ci
+
+    lines = ["| value | metric | role | first logged | last logged |", "|---|---|---|---|---|"]
+    for value in study.values:
+        metrics = _value_metrics(study, value, root)
+        if metrics is None:
+            continue
+        for metric in study.trajectories:
+            rows = metrics[metrics["metric"] == metric]
+            for role, by_role in rows.groupby("role"):
+                first, last = (by_role[by_role["episode"] == episode].groupby("seed")["value"].mean()
+                               for episode in (by_role["episode"].min(), by_role["episode"].max()))
+                cells = [format_cell(*mean_and_ci(series.to_numpy()), 3) for series in (first, last)]
+                lines.append(f"| {value.label} | `{metric}` | {role} | "
+                             f"{cells[0]} (ep {by_role['episode'].min()}) | {cells[1]} (ep {by_role['episode'].max()}) |")
+    return "\n".join(lines)
+
+
 def summary_markdown(study: Study, frame) -> str:
     """One study: its question and, per value and cell, mean [95% CI] (n) beside the paper."""
     from maddpg.stats import format_cell
@@ -155,36 +192,35 @@ def summary_markdown(study: Study, frame) -> str:
 
 
 def curves_figure(study: Study, root: Path, path: Path) -> bool:
-    """Team training reward per value (mean over seeds, 95% band), one line per value and algorithm."""
+    """Per value, the team's training reward (or the study's first trajectory metric, per role): mean over
+    seeds with its 95% band."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from paper_figures.aggregate import learning_curve
-    from paper_figures.runs import load_results
 
+    metric = study.trajectories[0] if study.trajectories else "mean_episode_reward"
     figure, axis = plt.subplots(figsize=(6.5, 3.6))
     drawn = False
     for value in study.values:
-        folder = study.folder(value, root)
-        if not folder.is_dir():
+        metrics = _value_metrics(study, value, root)
+        if metrics is None:
             continue
-        dynamics = next((flag.split("=", 1)[1] for flag in value.flags if flag.startswith("--dynamics=")),
-                        study.dynamics)
-        metrics = load_results(folder).of_dynamics(dynamics).metrics
-        rows = metrics[(metrics["experiment"] == study.experiment) & (metrics["role"] == "team")
-                       & (metrics["metric"] == "mean_episode_reward")]
-        for (scenario, algorithm), _ in rows.groupby(["scenario", "algorithm"]):
-            curve = learning_curve(rows, study.experiment, scenario, algorithm, "team", "mean_episode_reward")
+        rows = metrics[metrics["metric"] == metric]
+        if not study.trajectories:
+            rows = rows[rows["role"] == "team"]
+        for (scenario, algorithm, role), _ in rows.groupby(["scenario", "algorithm", "role"]):
+            curve = learning_curve(rows, study.experiment, scenario, algorithm, role, metric)
             if curve.empty:
                 continue
-            line, = axis.plot(curve["episode"], curve["mean"], label=f"{value.label}: {scenario} {algorithm}")
+            line, = axis.plot(curve["episode"], curve["mean"], label=f"{value.label}: {scenario} {algorithm} {role}")
             axis.fill_between(curve["episode"], curve["low"], curve["high"], color=line.get_color(), alpha=0.2)
             drawn = True
     if drawn:
         axis.set_xlabel("episode")
-        axis.set_ylabel("team reward (mean of last 1000 episodes)")
+        axis.set_ylabel(metric if study.trajectories else "team reward (mean of last 1000 episodes)")
         axis.set_title(study.name, fontsize=10)
         axis.legend(fontsize=6)
         figure.tight_layout()
@@ -205,11 +241,16 @@ def summarize(root: Path, readme: str) -> None:
         out.mkdir(parents=True, exist_ok=True)
         frame.to_csv(out / "summary.csv", index=False)
         text = summary_markdown(study, frame)
+        if study.trajectories:
+            text += "\n\n" + trajectory_markdown(study, root)
+        readme_text = text
         if curves_figure(study, root, out / "curves.png"):
-            text += f"\n\n![{study.name} curves]({(out / 'curves.png').relative_to(REPO_ROOT)})"
+            text += f"\n\n![{study.name} curves](curves.png)"
+            shown = out / "curves.png"
+            readme_text += f"\n\n![{study.name} curves]({shown.relative_to(REPO_ROOT) if shown.is_relative_to(REPO_ROOT) else shown})"
         (out / "summary.md").write_text(text + "\n")
         print(f"wrote {out.relative_to(REPO_ROOT) if out.is_relative_to(REPO_ROOT) else out}/summary.md")
-        sections.append(text)
+        sections.append(readme_text)
     if readme:
         write_readme(Path(readme), sections)
 
