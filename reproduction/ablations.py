@@ -11,7 +11,8 @@ script's defaults. A value whose runs are the experiment's committed ones (e.g. 
 Table 1) points at results/ itself: its script call finds the runs finished and trains nothing.
 
 Output per study: summary.csv and summary.md (per value, the study's table cells: mean and 95% seed
-interval beside the paper's number), curves.png (the team's training reward per value), and the README
+interval beside the paper's number, and the first and last logged values of the series it follows),
+paper_figures/figures/ablation_<study>.png (the team's training reward per value, or that series), and the README
 section between the `ablations` markers ("What moves each table"), generated from every summary.
 Exit codes: 0 done, 1 a study's script failed, 2 bad input.
 """
@@ -90,6 +91,9 @@ flags.DEFINE_list("study", [], f"studies to run (default: all), from: {', '.join
 flags.DEFINE_string("results_dir", str(ABLATIONS_DIR), "where the studies' folders go", flag_values=FLAGS)
 flags.DEFINE_boolean("list", False, "print the studies, their values and commands, and stop", flag_values=FLAGS)
 flags.DEFINE_boolean("summarize", False, "only rebuild the summaries and the README section", flag_values=FLAGS)
+flags.DEFINE_string("figures_dir", str(REPO_ROOT / "paper_figures" / "figures"), "where each study's "
+                    "curves go (ablation_<study>.png; results/ keeps only the small files tables are built from)",
+                    flag_values=FLAGS)
 flags.DEFINE_string("readme", str(REPO_ROOT / "README.md"), "README whose ablations section is rewritten "
                     "('' to leave it)", flag_values=FLAGS)
 
@@ -230,7 +234,7 @@ def curves_figure(study: Study, root: Path, path: Path) -> bool:
     return drawn
 
 
-def summarize(root: Path, readme: str) -> None:
+def summarize(root: Path, readme: str, figures_dir: Path) -> None:
     """Writes every study's summary.csv / summary.md / curves.png (those with runs) and the README section."""
     sections = []
     for study in STUDIES:
@@ -244,10 +248,11 @@ def summarize(root: Path, readme: str) -> None:
         if study.trajectories:
             text += "\n\n" + trajectory_markdown(study, root)
         readme_text = text
-        if curves_figure(study, root, out / "curves.png"):
-            text += f"\n\n![{study.name} curves](curves.png)"
-            shown = out / "curves.png"
-            readme_text += f"\n\n![{study.name} curves]({shown.relative_to(REPO_ROOT) if shown.is_relative_to(REPO_ROOT) else shown})"
+        figure = figures_dir / f"ablation_{study.name}.png"
+        if curves_figure(study, root, figure):
+            shown = figure.relative_to(REPO_ROOT) if figure.is_relative_to(REPO_ROOT) else figure
+            text += f"\n\nCurves: `{shown}`."
+            readme_text += f"\n\n![{study.name} curves]({shown})"
         (out / "summary.md").write_text(text + "\n")
         print(f"wrote {out.relative_to(REPO_ROOT) if out.is_relative_to(REPO_ROOT) else out}/summary.md")
         sections.append(readme_text)
@@ -287,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"  {value.label}: {' '.join(study.command(value, root))}")
             return 0
         ok = FLAGS.summarize or all([run_study(study, root) for study in studies])
-        summarize(root, FLAGS.readme)
+        summarize(root, FLAGS.readme, Path(FLAGS.figures_dir))
     except (flags.Error, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
