@@ -55,6 +55,8 @@ class TrainConfig:
                                              "log-likelihood objective")
     inference_samples: int = _field(100, "paper", "the approximations fit each agent's latest this many actions (the "
                                     "paper: 'the latest samples'; 100 = one env step of every env)")
+    inference_learning_rate: float = _field(0.0, "ours", "Adam rate of the approximations (0: learning_rate, the "
+                                            "paper is silent; at 0.01 their first layer dies on most seeds)")
     inference_steps: int = _field(1, "paper", "gradient steps of every approximation per update (the paper: one)")
     ensemble_size: int = _field(1, "paper", "K sub-policies per agent (sec. 4.3); each episode of each env draws one "
                                 "per team, and each has its own replay buffer, critic and updates")
@@ -76,6 +78,8 @@ class TrainConfig:
         for name in ("learning_rate", "gumbel_temperature", "adam_epsilon"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive, got {getattr(self, name)}")
+        if self.inference_learning_rate < 0:
+            problems.append(f"inference_learning_rate must be >= 0, got {self.inference_learning_rate}")
         if self.inference_entropy_weight < 0:
             problems.append(f"inference_entropy_weight must be >= 0, got {self.inference_entropy_weight}")
         if not 0.0 <= self.gamma <= 1.0:

@@ -239,14 +239,16 @@ class Learner(tf.Module):
                                             obs_size))
                 # The reference inference code starts its targets as copies of the online networks.
                 soft_update(target[-1].trainable_variables, network.trainable_variables, 1.0)
-                optimizers.append(self._optimizer(network, f"approx_adam_{i}_of_{j}"))
+                optimizers.append(self._optimizer(network, f"approx_adam_{i}_of_{j}",
+                                                  self.config.inference_learning_rate or None))
             self.approximations.append(online)
             self.target_approximations.append(target)
             self.approximation_optimizers.append(optimizers)
 
-    def _optimizer(self, network: keras.Model, name: str) -> keras.optimizers.Optimizer:
-        optimizer = keras.optimizers.Adam(self.config.learning_rate, beta_1=ADAM_BETA_1, beta_2=ADAM_BETA_2,
-                                          epsilon=self.config.adam_epsilon, name=name)
+    def _optimizer(self, network: keras.Model, name: str, learning_rate: float | None = None):
+        """Adam (the reference's betas and epsilon) built on the network's variables; default rate: the config's."""
+        optimizer = keras.optimizers.Adam(learning_rate or self.config.learning_rate, beta_1=ADAM_BETA_1,
+                                          beta_2=ADAM_BETA_2, epsilon=self.config.adam_epsilon, name=name)
         optimizer.build(network.trainable_variables)  # build now so a checkpoint can restore its slots
         return optimizer
 

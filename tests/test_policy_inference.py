@@ -2,6 +2,7 @@
 other agents' true actors, and the KL of Fig. 7 is logged."""
 
 import numpy as np
+import pytest
 import pandas as pd
 import tensorflow as tf
 from conftest import tiny_config
@@ -93,3 +94,10 @@ def test_inference_run_logs_kl_and_resumes_its_approximations(tmp_path):
     trainer = train(config, tmp_path / "run", progress=False)
     names = set(trainer.learner.network_weights)
     assert {"approx_0_of_1", "target_approx_0_of_1", "approx_1_of_0", "target_approx_1_of_0"} <= names
+
+
+def test_approximations_take_their_own_learning_rate_when_given():
+    for rate, expected in ((0.0, 0.01), (1e-3, 1e-3)):
+        _, learner, _ = _learner_and_buffer(True, learning_rate=0.01, inference_learning_rate=rate)
+        assert float(learner.approximation_optimizers[0][1].learning_rate) == pytest.approx(expected)
+        assert float(learner.actor_optimizers[0].learning_rate) == pytest.approx(0.01)
