@@ -92,29 +92,36 @@ def agent_prefix(learner: Learner, buffer: ReplayBuffer, rng: PopulationRandom, 
     if stages == 2:
         return tf.reduce_sum(target)
     critic, actor = learner.critics[agent], learner.actors[agent]
-    with tf.GradientTape() as tape:
-        critic_loss = tf.reduce_sum(learner.critic_loss(agent, observations, actions, target))
-    if stages == 3:
-        return critic_loss
-    gradients = tape.gradient(critic_loss, critic.trainable_variables)
-    if stages == 4:
-        return tf.add_n([tf.reduce_sum(g) for g in gradients])
-    learner._apply(learner.critic_optimizers[agent], gradients, critic)
-    if stages == 5:
-        return critic_loss
-    with tf.GradientTape() as tape:
-        actor_loss = tf.reduce_sum(learner.actor_loss(agent, observations, actions, actor_noise))
-    if stages == 6:
-        return actor_loss
-    gradients = tape.gradient(actor_loss, actor.trainable_variables)
-    if stages == 7:
-        return tf.add_n([tf.reduce_sum(g) for g in gradients])
-    learner._apply(learner.actor_optimizers[agent], gradients, actor)
-    if stages == 8:
-        return actor_loss
+    critic_loss, early = _network_step(
+        learner, lambda: tf.reduce_sum(learner.critic_loss(agent, observations, actions, target)), critic,
+        learner.critic_optimizers[agent], stages, first_stage=3)
+    if early is not None:
+        return early
+    actor_loss, early = _network_step(
+        learner, lambda: tf.reduce_sum(learner.actor_loss(agent, observations, actions, actor_noise)), actor,
+        learner.actor_optimizers[agent], stages, first_stage=6)
+    if early is not None:
+        return early
     soft_update(learner.target_actors[agent].trainable_variables, actor.trainable_variables, config.tau)
     soft_update(learner.target_critics[agent].trainable_variables, critic.trainable_variables, config.tau)
     return actor_loss
+
+
+def _network_step(learner: Learner, loss_fn, network, optimizer, stages: int, first_stage: int):
+    """Stages first_stage (forward), +1 (gradient), +2 (clipping and Adam) of one network's step.
+
+    Returns:
+        (loss, early): early is the scalar to return when `stages` ends inside these three, else None.
+    """
+    with tf.GradientTape() as tape:
+        loss = loss_fn()
+    if stages == first_stage:
+        return loss, loss
+    gradients = tape.gradient(loss, network.trainable_variables)
+    if stages == first_stage + 1:
+        return loss, tf.add_n([tf.reduce_sum(g) for g in gradients])
+    learner._apply(optimizer, gradients, network)
+    return loss, (loss if stages == first_stage + 2 else None)
 
 
 def seconds_per_call(function, rounds: int, repeats: int) -> float:
