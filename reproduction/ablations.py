@@ -86,8 +86,10 @@ STUDIES: tuple[Study, ...] = (
     Study("inference_fit", "Fig. 7: does the approximations' fit (how many of the latest actions, their "
           "learning rate) make the KL fall?", "policy_inference", "table_policy_inference",
           ("--pairing=inferred_policies",),
-          (Value("latest100_step1", ("--inference_samples=100", "--inference_steps=1")),
-           Value("latest1024_step1", ("--inference_samples=1024", "--inference_steps=1")),
+          (Value("latest100_step1", ("--inference_samples=100", "--inference_steps=1",
+                                     "--inference_learning_rate=0")),
+           Value("latest1024_step1", ("--inference_samples=1024", "--inference_steps=1",
+                                      "--inference_learning_rate=0")),
            # the approximations' first layer dies at the actors' rate 0.01 (docs/extensions.md): a tenth of it
            Value("latest100_lr0.001", ("--inference_samples=100", "--inference_steps=1",
                                        "--inference_learning_rate=0.001"))),
@@ -199,7 +201,7 @@ def summary_markdown(study: Study, frame) -> str:
     from maddpg.stats import format_cell
 
     lines = [f"### {study.name}", "", study.question, "",
-             f"Values (first: the faithful default): "
+             f"Values (first: the paper's literal reading): "
              + "; ".join(f"`{value.label}` = `{' '.join(value.flags) or 'defaults'}`" for value in study.values),
              "", "| value | row | column | ours | paper |", "|---|---|---|---|---|"]
     for row in frame.itertuples():
