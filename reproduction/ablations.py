@@ -196,6 +196,27 @@ def trajectory_markdown(study: Study, root: Path) -> str:
     return "\n".join(lines)
 
 
+def claims_markdown(study: Study, root: Path) -> str:
+    """Per value, the paper's claims about the study's table (paper_figures.claims), or '' if it has none."""
+    from paper_figures.claims import CLAIMS, claim_results
+    from paper_figures.runs import load_results
+
+    if not any(claim.table == study.table for claim in CLAIMS):
+        return ""
+    lines = ["| value | the paper's claim | P(improvement) [95% CI] | seeds | verdict |", "|---|---|---|---|---|"]
+    for value in study.values:
+        folder = study.folder(value, root)
+        if not folder.is_dir():
+            continue
+        dynamics = next((flag.split("=", 1)[1] for flag in value.flags if flag.startswith("--dynamics=")),
+                        study.dynamics)
+        frame = claim_results(load_results(folder), dynamics)
+        for row in frame[(frame["table"] == study.table) & (frame["verdict"] != "not run")].itertuples():
+            lines.append(f"| {value.label} | {row.claim} | {row.probability:.2f} [{row.ci_low:.2f}, "
+                         f"{row.ci_high:.2f}] | {row.better_n} v {row.worse_n} | {row.verdict} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
 def summary_markdown(study: Study, frame) -> str:
     """One study: its question and, per value and cell, mean [95% CI] (n) beside the paper."""
     from maddpg.stats import format_cell
@@ -267,6 +288,9 @@ def summarize(root: Path, readme: str, figures_dir: Path) -> None:
         text = summary_markdown(study, frame)
         if study.trajectories:
             text += "\n\n" + trajectory_markdown(study, root)
+        claims = claims_markdown(study, root)
+        if claims:
+            text += "\n\n" + claims
         values = ", ".join(f"{label} ({count} cells)" for label, count in frame.groupby("value", sort=False).size().items())
         summary_path = out / "summary.md"
         missing = [value.label for value in study.values if value.label not in set(frame["value"])]
