@@ -60,6 +60,10 @@ class Study:
     def folder(self, value: Value, root: Path) -> Path:
         return REPO_ROOT / "results" if value.committed_runs else root / self.name / value.label
 
+    def dynamics_of(self, value: Value) -> str:
+        """The dynamics a value's runs train in: its own --dynamics flag, else the study's."""
+        return next((flag.split("=", 1)[1] for flag in value.flags if flag.startswith("--dynamics=")), self.dynamics)
+
     def command(self, value: Value, root: Path) -> list[str]:
         folder = self.folder(value, root)
         shown = folder.relative_to(REPO_ROOT) if folder.is_relative_to(REPO_ROOT) else folder
@@ -153,8 +157,7 @@ def study_frame(study: Study, root: Path):
         if not folder.is_dir():
             continue
         results = load_results(folder)
-        dynamics = next((flag.split("=", 1)[1] for flag in value.flags if flag.startswith("--dynamics=")),
-                        study.dynamics)
+        dynamics = study.dynamics_of(value)
         frame = build_table(layout, results, dynamics).frame
         frames.append(frame[frame["n"] > 0].assign(value=value.label))
     if not frames:
@@ -170,8 +173,7 @@ def _value_metrics(study: Study, value: Value, root: Path):
     folder = study.folder(value, root)
     if not folder.is_dir():
         return None
-    dynamics = next((flag.split("=", 1)[1] for flag in value.flags if flag.startswith("--dynamics=")),
-                    study.dynamics)
+    dynamics = study.dynamics_of(value)
     metrics = load_results(folder).of_dynamics(dynamics).metrics
     return metrics[metrics["experiment"] == study.experiment]
 
@@ -208,8 +210,7 @@ def claims_markdown(study: Study, root: Path) -> str:
         folder = study.folder(value, root)
         if not folder.is_dir():
             continue
-        dynamics = next((flag.split("=", 1)[1] for flag in value.flags if flag.startswith("--dynamics=")),
-                        study.dynamics)
+        dynamics = study.dynamics_of(value)
         frame = claim_results(load_results(folder), dynamics)
         for row in frame[(frame["table"] == study.table) & (frame["verdict"] != "not run")].itertuples():
             lines.append(f"| {value.label} | {row.claim} | {row.probability:.2f} [{row.ci_low:.2f}, "
