@@ -88,7 +88,7 @@ STUDIES: tuple[Study, ...] = (
           "paper's 25000 change the reach?", "cooperative_communication", "table1", (),
           (Value("ep25000", ("--episodes=25000",), committed_runs=True), Value("ep60000", ("--episodes=60000",)))),
     Study("inference_fit", "Fig. 7: does the approximations' fit (how many of the latest actions, their "
-          "learning rate) make the KL fall?", "policy_inference", "table_policy_inference",
+          "learning rate, steps per update) make the KL fall?", "policy_inference", "table_policy_inference",
           ("--pairing=inferred_policies",),
           (Value("latest100_step1", ("--inference_samples=100", "--inference_steps=1",
                                      "--inference_learning_rate=0")),
@@ -96,7 +96,13 @@ STUDIES: tuple[Study, ...] = (
                                       "--inference_learning_rate=0")),
            # the approximations' first layer dies at the actors' rate 0.01 (docs/extensions.md): a tenth of it
            Value("latest100_lr0.001", ("--inference_samples=100", "--inference_steps=1",
-                                       "--inference_learning_rate=0.001"))),
+                                       "--inference_learning_rate=0.001")),
+           # at 0.001 the listener's approximation lags its policy, which keeps learning all run: more steps
+           # per update (tracking) or more of the latest actions per step (less gradient noise)
+           Value("latest100_step5_lr0.001", ("--inference_samples=100", "--inference_steps=5",
+                                             "--inference_learning_rate=0.001")),
+           Value("latest1024_lr0.001", ("--inference_samples=1024", "--inference_steps=1",
+                                        "--inference_learning_rate=0.001"))),
           trajectories=("policy_kl", "policy_kl_forward", "approximation_loss")),
     Study("ensemble_update_rate", "Table 6: do ensembles beat single policies when every sub-policy updates at "
           "the single policy's rate (the other reading of sec. 4.3) instead of 1/K of it?", "policy_ensembles",
