@@ -14,6 +14,7 @@ import pandas as pd
 
 from maddpg.stats import probability_of_improvement
 from paper_figures.aggregate import per_seed, select_rows
+from paper_figures.misses import miss_for
 from paper_figures.runs import Results
 
 
@@ -123,8 +124,10 @@ def claims_markdown(frame: pd.DataFrame) -> str:
 
 
 def summary_markdown(tables, claims: pd.DataFrame, dynamics: str) -> str:
-    """Per paper table of `dynamics`: published cells inside our 95% CI, and its claims' verdicts."""
-    lines = ["| table | paper cells in our CI | the paper's claims (P(improvement) [95% CI]) |", "|---|---|---|"]
+    """Per paper table of `dynamics`: published cells inside our 95% CI, its claims' verdicts, and what we
+    measured about the cells that miss (paper_figures.misses; paper dynamics only, where they are studied)."""
+    lines = ["| table | paper cells in our CI | the paper's claims (P(improvement) [95% CI]) | what we measured "
+             "about the misses |", "|---|---|---|---|"]
     for table in tables:
         if table.dynamics != dynamics or not table.has_results:
             continue
@@ -136,5 +139,13 @@ def summary_markdown(tables, claims: pd.DataFrame, dynamics: str) -> str:
                       & (claims["verdict"] != "not run")]
         verdicts = "; ".join(f"{row.claim}: {row.verdict} ({row.probability:.2f} [{row.ci_low:.2f}, "
                              f"{row.ci_high:.2f}], {row.better_n} v {row.worse_n} seeds)" for row in rows.itertuples())
-        lines.append(f"| {table.layout.display_name} | {cells} | {verdicts or '-'} |")
+        lines.append(f"| {table.layout.display_name} | {cells} | {verdicts or '-'} | "
+                     f"{_misses_cell(table.layout.name, len(judged) - inside, dynamics)} |")
     return "\n".join(lines)
+
+
+def _misses_cell(table: str, misses: int, dynamics: str) -> str:
+    if misses == 0:
+        return "-"
+    miss = miss_for(table) if dynamics == "paper" else None
+    return miss.reason if miss else "not studied yet"
