@@ -12,6 +12,7 @@ from typing import Any
 
 CRITIC_KINDS = ("maddpg", "ddpg")
 DYNAMICS = ("paper", "mpe2")  # see envs.batched.physics
+INFERENCE_LIKELIHOODS = ("argmax", "relaxed")  # see TrainConfig.inference_likelihood and Learner.approximation_loss
 ENSEMBLE_UPDATE_RATES = ("sub_policy", "single")  # see TrainConfig.ensemble_update_rate and maddpg/training.py
 # Runs written before the dynamics field existed all trained and evaluated on mpe2 as installed.
 LEGACY_DYNAMICS = "mpe2"
@@ -58,6 +59,10 @@ class TrainConfig:
     inference_learning_rate: float = _field(0.0, "ours", "Adam rate of the approximations (0: learning_rate, the "
                                             "paper is silent; at 0.01 their first layer dies on most seeds)")
     inference_steps: int = _field(1, "paper", "gradient steps of every approximation per update (the paper: one)")
+    inference_likelihood: str = _field("argmax", "ours", "what the approximations' log-likelihood reads of a "
+                                       "stored action (the paper: 'the observed actions'): argmax (a draw of the "
+                                       "categorical policy) or relaxed (the Gumbel-softmax density of the soft "
+                                       "vector the agent sent)")
     ensemble_size: int = _field(1, "paper", "K sub-policies per agent (sec. 4.3); each episode of each env draws one "
                                 "per team, and each has its own replay buffer, critic and updates")
     ensemble_update_rate: str = _field("sub_policy", "ours", "ensembles: sub_policy (each sub-policy updates once "
@@ -94,6 +99,9 @@ class TrainConfig:
             problems.append(f"seeds must lie in [0, 2**40), got {self.seeds}")
         if len(set(self.seeds)) != len(self.seeds):
             problems.append(f"seeds must be distinct, got {self.seeds}")
+        if self.inference_likelihood not in INFERENCE_LIKELIHOODS:
+            problems.append(f"unknown inference_likelihood {self.inference_likelihood!r}; choose from "
+                            f"{', '.join(INFERENCE_LIKELIHOODS)}")
         if self.ensemble_update_rate not in ENSEMBLE_UPDATE_RATES:
             problems.append(f"unknown ensemble_update_rate {self.ensemble_update_rate!r}; choose from "
                             f"{', '.join(ENSEMBLE_UPDATE_RATES)}")

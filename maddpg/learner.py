@@ -40,7 +40,7 @@ import numpy as np
 import tensorflow as tf
 
 from maddpg.config import TrainConfig
-from maddpg.gumbel import gumbel_softmax
+from maddpg.gumbel import gumbel_softmax, relaxed_log_density
 from maddpg.networks import PopulationMLP, build_network
 from maddpg.population_random import PopulationRandom
 from maddpg.replay import ReplayBuffer
@@ -370,14 +370,20 @@ class Learner(tf.Module):
 
         Args:
             log_probs: [P, n, A_j] log-softmax of mu_hat_i^j on o_j.
-            actions: [P, n, A_j] j's stored actions: relaxed samples softmax(logits_j + g). Their argmax is
-                exactly a draw from j's categorical policy softmax(logits_j) (the Gumbel-max trick), so the
-                likelihood is that of the argmax. Fitting the soft vectors themselves (sum_k a_k log pi_k)
-                would converge to E[a], which is flatter than j's policy wherever j is confident (the unit
-                test measures both).
+            actions: [P, n, A_j] j's stored actions: relaxed samples softmax((logits_j + g) / t).
+                inference_likelihood "argmax": their argmax is exactly a draw from j's categorical policy
+                softmax(logits_j) (the Gumbel-max trick), so the likelihood is that of the argmax.
+                "relaxed": the Gumbel-softmax (Concrete) density of the soft vector itself, which carries
+                logits_j + g up to a constant (one draw of the argmax carries far less), so each stored
+                action says more about j's policy. (Fitting the soft vectors as targets, sum_k a_k log pi_k,
+                is neither: it converges to E[a], flatter than j's policy wherever j is confident; the unit
+                test measures it.)
         """
-        chosen = tf.one_hot(tf.argmax(actions, axis=-1), tf.shape(actions)[-1], dtype=log_probs.dtype)  # [P, n, A_j]
-        log_likelihood = tf.reduce_sum(chosen * log_probs, axis=-1)  # [P, n]
+        if self.config.inference_likelihood == "relaxed":
+            log_likelihood = relaxed_log_density(log_probs, actions, self.config.gumbel_temperature)  # [P, n]
+        else:
+            chosen = tf.one_hot(tf.argmax(actions, axis=-1), tf.shape(actions)[-1], dtype=log_probs.dtype)
+            log_likelihood = tf.reduce_sum(chosen * log_probs, axis=-1)  # [P, n]
         entropy = -tf.reduce_sum(tf.exp(log_probs) * log_probs, axis=-1)  # [P, n]
         return -tf.reduce_mean(log_likelihood + self.config.inference_entropy_weight * entropy, axis=1)
 

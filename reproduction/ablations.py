@@ -88,7 +88,8 @@ STUDIES: tuple[Study, ...] = (
           "paper's 25000 change the reach?", "cooperative_communication", "table1", (),
           (Value("ep25000", ("--episodes=25000",), committed_runs=True), Value("ep60000", ("--episodes=60000",)))),
     Study("inference_fit", "Fig. 7: does the approximations' fit (how many of the latest actions, their "
-          "learning rate, steps per update) make the KL fall?", "policy_inference", "table_policy_inference",
+          "learning rate, steps per update, the likelihood of a soft action) make the KL fall?",
+          "policy_inference", "table_policy_inference",
           ("--pairing=inferred_policies",),
           (Value("latest100_step1", ("--inference_samples=100", "--inference_steps=1",
                                      "--inference_learning_rate=0")),
@@ -102,7 +103,12 @@ STUDIES: tuple[Study, ...] = (
            Value("latest100_step5_lr0.001", ("--inference_samples=100", "--inference_steps=5",
                                              "--inference_learning_rate=0.001")),
            Value("latest1024_lr0.001", ("--inference_samples=1024", "--inference_steps=1",
-                                        "--inference_learning_rate=0.001"))),
+                                        "--inference_learning_rate=0.001")),
+           # the soft vector j sent says more about its policy than its argmax does (Learner.approximation_loss)
+           Value("relaxed_lr0.001", ("--inference_samples=100", "--inference_steps=1",
+                                     "--inference_learning_rate=0.001", "--inference_likelihood=relaxed")),
+           Value("relaxed_step5_lr0.001", ("--inference_samples=100", "--inference_steps=5",
+                                           "--inference_learning_rate=0.001", "--inference_likelihood=relaxed"))),
           trajectories=("policy_kl", "policy_kl_forward", "approximation_loss")),
     Study("ensemble_update_rate", "Table 6: do ensembles beat single policies when every sub-policy updates at "
           "the single policy's rate (the other reading of sec. 4.3) instead of 1/K of it?", "policy_ensembles",
