@@ -13,7 +13,9 @@ from typing import Any
 CRITIC_KINDS = ("maddpg", "ddpg")
 DYNAMICS = ("paper", "mpe2")  # see envs.batched.physics
 INFERENCE_LIKELIHOODS = ("argmax", "relaxed")  # see TrainConfig.inference_likelihood and Learner.approximation_loss
-ENSEMBLE_UPDATE_RATES = ("sub_policy", "single")  # see TrainConfig.ensemble_update_rate and maddpg/training.py
+ENSEMBLE_UPDATE_RATES = ("sub_policy", "single")
+EVAL_ACTIONS = ("sampled", "greedy")
+SHARED_REWARD_SCENARIOS = ("speaker_listener", "spread_n3", "spread_n6")  # the original's shared_reward, 2018-07  # see TrainConfig.eval_actions and maddpg/evaluation.py  # see TrainConfig.ensemble_update_rate and maddpg/training.py
 # Runs written before the dynamics field existed all trained and evaluated on mpe2 as installed.
 LEGACY_DYNAMICS = "mpe2"
 SUB_POLICY_SEED_STRIDE = 2**40  # sub-policy k of seed s draws from seed s + k * stride
@@ -72,6 +74,11 @@ class TrainConfig:
     checkpoint_every_episodes: int = _field(5000, "ours", "save a resumable checkpoint this often")
     eval_episodes: int = _field(1000, "paper", "evaluation episodes per seed on the reference env (mpe2, in the run's "
                                 "dynamics)")
+    shared_reward: bool = _field(False, "paper", "every agent trains on the sum of all agents' rewards, as the "
+                                 "original env does from 2018-07 in speaker-listener and spread (2017: never; logged "
+                                 "returns stay each agent's own)")
+    eval_actions: str = _field("sampled", "openai code", "how evaluation acts: sampled (relaxed Gumbel-softmax, as "
+                               "the reference's benchmark mode) or greedy (each policy's one-hot argmax)")
     jit_compile: bool = _field(False, "ours", "compile the training iteration with XLA")
 
     def __post_init__(self):
@@ -102,6 +109,11 @@ class TrainConfig:
         if self.inference_likelihood not in INFERENCE_LIKELIHOODS:
             problems.append(f"unknown inference_likelihood {self.inference_likelihood!r}; choose from "
                             f"{', '.join(INFERENCE_LIKELIHOODS)}")
+        if self.shared_reward and self.scenario not in SHARED_REWARD_SCENARIOS:
+            problems.append(f"shared_reward is the original's for {', '.join(SHARED_REWARD_SCENARIOS)} only, not "
+                            f"{self.scenario} (summing a competitive scenario's rewards would make it cooperative)")
+        if self.eval_actions not in EVAL_ACTIONS:
+            problems.append(f"unknown eval_actions {self.eval_actions!r}; choose from {', '.join(EVAL_ACTIONS)}")
         if self.ensemble_update_rate not in ENSEMBLE_UPDATE_RATES:
             problems.append(f"unknown ensemble_update_rate {self.ensemble_update_rate!r}; choose from "
                             f"{', '.join(ENSEMBLE_UPDATE_RATES)}")

@@ -2,6 +2,7 @@
 
     python -m maddpg.evaluate results/cooperative_communication/maddpg_s0-9_ep25000
     python -m maddpg.evaluate RUN_DIR --episodes=100 --render=run.gif --render_episodes=3 --render_seed=0
+    python -m maddpg.evaluate RUN_DIR --actions=greedy     # argmax actions instead of the run's own setting
 
 Reads RUN_DIR/config.json, restores the actors of the latest checkpoint (RUN_DIR/checkpoints), evaluates
 every seed for --episodes episodes of the reference env of the run's dynamics (default: the run's eval_episodes) and prints each seed's metrics
@@ -31,6 +32,9 @@ flags.DEFINE_boolean("evaluate", True, "recompute the metrics (--noevaluate with
 flags.DEFINE_enum("dynamics", None, ["paper", "mpe2"],
                   "the dynamics you expect the run to have (default: the run's own, from its config.json); a run "
                   "is always evaluated in the dynamics it was trained in, so another value is refused")
+flags.DEFINE_enum("actions", None, ["sampled", "greedy"],
+                  "how the actors act (default: the run's eval_actions): sampled relaxed Gumbel-softmax actions or "
+                  "each policy's one-hot argmax; the run's own evaluation.csv is printed beside either")
 flags.DEFINE_boolean("verbose", False, "keep TensorFlow's start-up and C++ logging (silenced by default)")
 
 
@@ -79,20 +83,21 @@ def main(argv) -> int:
     render_seed = config.seeds[0] if options.render_seed is None else options.render_seed
     if render_seed not in config.seeds:
         raise UsageError(f"--render_seed {render_seed} is not one of the run's seeds {list(config.seeds)}")
+    greedy = (options.actions or config.eval_actions) == "greedy"
     if options.evaluate:
         episodes = options.episodes or config.eval_episodes
         print(f"evaluating {run_dir} ({config.scenario}, {config.algorithm}, {config.dynamics} dynamics): "
-              f"{episodes} reference-env episodes per seed", flush=True)
+              f"{episodes} reference-env episodes per seed, {'greedy' if greedy else 'sampled'} actions", flush=True)
         values = evaluation.evaluate_population(config.scenario, weights, config.seeds, episodes,
                                                 config.gumbel_temperature, options.workers or None,
-                                                config.ensemble_size, config.dynamics)
+                                                config.ensemble_size, config.dynamics, greedy=greedy)
         _print_metrics(config, values, run_dir)
     if options.render:
         member = config.seeds.index(render_seed)
         frames = evaluation.render_member(config.scenario,
                                           evaluation.member_policies(weights, member, config.ensemble_size),
                                           render_seed, options.render_episodes, config.gumbel_temperature,
-                                          config.dynamics)
+                                          config.dynamics, greedy=greedy)
         count = write_gif(frames, Path(options.render), fps=options.fps)
         print(f"wrote {options.render}: {count} frames of {GIF_SIZE}x{GIF_SIZE} px, seed {render_seed}, "
               f"{options.render_episodes} episodes")

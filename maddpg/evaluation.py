@@ -2,7 +2,8 @@
 
 TensorFlow-free on purpose: the actors run as numpy MLPs (25-40 us a call against 1-10 ms for a Keras call
 per step), and the module can run in worker processes without loading TensorFlow. Actions are sampled
-(relaxed Gumbel-softmax, temperature 1) as in the reference code's benchmark mode.
+(relaxed Gumbel-softmax, temperature 1) as in the reference code's benchmark mode, or, with greedy=True, the
+one-hot argmax of each policy's logits (no noise: the paper does not say which it evaluated).
 
 Metric definitions live with each scenario's metrics in maddpg/metrics/ (and in the README). This loop adds
 the episode returns itself:
@@ -81,8 +82,15 @@ def sample_soft_action(logits: np.ndarray, rng: np.random.Generator | None, temp
     return z / z.sum()
 
 
+def greedy_action(logits: np.ndarray) -> np.ndarray:
+    """[A] the one-hot vector of the most probable action (ties: the first)."""
+    action = np.zeros_like(logits, dtype=np.float64)
+    action[int(np.argmax(logits))] = 1.0
+    return action
+
+
 def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episodes: int,
-                    temperature: float = 1.0, dynamics: str = "mpe2") -> dict[str, float]:
+                    temperature: float = 1.0, dynamics: str = "mpe2", greedy: bool = False) -> dict[str, float]:
     """Runs `episodes` reference-env episodes with one member's actors and returns its table metrics.
 
     Args:
@@ -93,6 +101,7 @@ def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episo
         episodes: how many episodes.
         dynamics: the reference env's dynamics, "paper" or "mpe2" (always the dynamics the actors were
             trained in: the two read movement actions with opposite signs).
+        greedy: act by each policy's argmax instead of sampling.
     """
     from envs.reference import make_reference_env
     from envs.registry import SCENARIOS
@@ -105,7 +114,7 @@ def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episo
     team_returns = {team: [] for team in teams}
     total_returns = []
     for returns in play_episodes(env, networks, seed, episodes, temperature, on_reset=metrics.start_episode,
-                                 after_step=metrics.after_step, teams=team_groups(scenario)):
+                                 after_step=metrics.after_step, teams=team_groups(scenario), greedy=greedy):
         metrics.end_episode(world)
         total_returns.append(sum(returns.values()))
         for team, members in teams.items():
@@ -119,8 +128,10 @@ def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episo
 
 
 def play_episodes(env, networks: Sequence, seed: int, episodes: int, temperature: float = 1.0,
-                  on_reset=None, after_step=None, teams: Sequence[Sequence[int]] | None = None):
-    """Plays `episodes` episodes of an mpe2 parallel env with one member's actors, sampling soft actions.
+                  on_reset=None, after_step=None, teams: Sequence[Sequence[int]] | None = None,
+                  greedy: bool = False):
+    """Plays `episodes` episodes of an mpe2 parallel env with one member's actors, sampling soft actions
+    (or, greedy, sending each policy's one-hot argmax).
 
     The seed drives the env resets, the sub-policy draws and the action noise (salted apart from training's
     stream), so a member's evaluation and its rendering play the very same episodes.
@@ -130,6 +141,7 @@ def play_episodes(env, networks: Sequence, seed: int, episodes: int, temperature
         teams: agent indices that share one sub-policy draw per episode (default: each agent alone); the
             agents of a group must hold the same number of sub-policies.
         on_reset, after_step: optional callbacks given the mpe2 world after each reset / each step.
+        greedy: one-hot argmax actions; the env resets and sub-policy draws stay those of sampled play.
 
     Yields:
         {agent: return} after each episode.
@@ -153,10 +165,9 @@ def play_episodes(env, networks: Sequence, seed: int, episodes: int, temperature
             on_reset(world)
         returns = dict.fromkeys(agents, 0.0)
         while env.agents:
-            actions = {
-                agent: sample_soft_action(actor_logits(acting[i], observations[agent]), rng, temperature)
-                for i, agent in enumerate(agents)
-            }
+            logits = [actor_logits(acting[i], observations[agent]) for i, agent in enumerate(agents)]
+            actions = {agent: greedy_action(logits[i]) if greedy else sample_soft_action(logits[i], rng, temperature)
+                       for i, agent in enumerate(agents)}
             observations, rewards, _, _, _ = env.step(to_env_actions(actions))
             for agent, reward in rewards.items():
                 returns[agent] += float(reward)
@@ -171,19 +182,21 @@ def _evaluate_member_args(args):
 
 def evaluate_population(scenario: str, population_weights, seeds: Sequence[int], episodes: int,
                         temperature: float = 1.0, workers: int | None = None,
-                        ensemble_size: int = 1, dynamics: str = "mpe2") -> dict[int, dict[str, float]]:
+                        ensemble_size: int = 1, dynamics: str = "mpe2",
+                        greedy: bool = False) -> dict[int, dict[str, float]]:
     """Evaluates every seed, in parallel worker processes (spawned: they never load TensorFlow).
 
     Args:
         population_weights: per agent [(kernel [P x K, in, out], bias [P x K, out]), ...].
         ensemble_size: K sub-policies per seed (each team draws one per episode).
         dynamics: the dynamics of the reference env (the run's own).
+        greedy: act by argmax instead of sampling (TrainConfig.eval_actions "greedy").
 
     Returns:
         {seed: {metric: value}}.
     """
-    jobs = [(scenario, member_policies(population_weights, p, ensemble_size), seed, episodes, temperature, dynamics)
-            for p, seed in enumerate(seeds)]
+    jobs = [(scenario, member_policies(population_weights, p, ensemble_size), seed, episodes, temperature, dynamics,
+             greedy) for p, seed in enumerate(seeds)]
     return dict(zip(seeds, evaluate_jobs(jobs, workers)))
 
 
@@ -191,8 +204,8 @@ def evaluate_jobs(jobs: Sequence[tuple], workers: int | None = None) -> list[dic
     """evaluate_member(*job) for each job, in spawned worker processes when there are several workers.
 
     Args:
-        jobs: (scenario, policies, seed, episodes, temperature, dynamics) tuples; each worker builds its own
-            reference env of that dynamics through envs.reference (nothing is patched process-wide).
+        jobs: (scenario, policies, seed, episodes, temperature, dynamics[, greedy]) tuples; each worker builds
+            its own reference env of that dynamics through envs.reference (nothing is patched process-wide).
         workers: processes (None: one per CPU core).
 
     Returns:
@@ -206,7 +219,7 @@ def evaluate_jobs(jobs: Sequence[tuple], workers: int | None = None) -> list[dic
 
 
 def render_member(scenario: str, networks: Sequence[Network], seed: int, episodes: int,
-                  temperature: float = 1.0, dynamics: str = "mpe2") -> list[np.ndarray]:
+                  temperature: float = 1.0, dynamics: str = "mpe2", greedy: bool = False) -> list[np.ndarray]:
     """Frames of `episodes` reference-env episodes played by one member's actors (the first frame after each
     reset), in the given dynamics.
 
@@ -219,7 +232,8 @@ def render_member(scenario: str, networks: Sequence[Network], seed: int, episode
     frames = []
     for _ in play_episodes(env, networks, seed, episodes, temperature,
                            on_reset=lambda world: frames.append(env.render()),
-                           after_step=lambda world: frames.append(env.render()), teams=team_groups(scenario)):
+                           after_step=lambda world: frames.append(env.render()), teams=team_groups(scenario),
+                           greedy=greedy):
         pass
     env.close()
     return frames

@@ -99,7 +99,10 @@ class Trainer(tf.Module):
             actions = routing.act(observations, episodes)  # decentralised: actor i sees only o_i
             state, rewards = env.step(state, actions)  # rewards [P, B, N]
             next_observations = env.observe(state)
-            routing.store(episodes, observations, actions, rewards, next_observations)
+            # The 2018 original gives every agent the sum of all agents' rewards; returns stay the env's own.
+            trained_rewards = (tf.broadcast_to(tf.reduce_sum(rewards, axis=-1, keepdims=True), tf.shape(rewards))
+                               if config.shared_reward else rewards)  # [P, B, N]
+            routing.store(episodes, observations, actions, trained_rewards, next_observations)
             episode_returns += rewards
             due = self._updates_due()
             done_now = tf.constant(0)

@@ -87,6 +87,17 @@ STUDIES: tuple[Study, ...] = (
     Study("cc_length", "Table 1: does training 60000 episodes (openai/maddpg's default length) instead of the "
           "paper's 25000 change the reach?", "cooperative_communication", "table1", (),
           (Value("ep25000", ("--episodes=25000",), committed_runs=True), Value("ep60000", ("--episodes=60000",)))),
+    Study("cc_shared_reward", "Table 1: does the 2018 original's summed reward (each agent trains on both agents' "
+          "-d2, i.e. twice it), which users of openai/maddpg run today, move the reach?",
+          "cooperative_communication", "table1", (),
+          (Value("own_2017", ("--noshared_reward",), committed_runs=True), Value("summed_2018", ("--shared_reward",)))),
+    Study("cc_eval_actions", "Table 1: does evaluating with each policy's argmax instead of sampled actions "
+          "(the paper does not say which) move the cells?", "cooperative_communication", "table1", (),
+          (Value("sampled", ("--eval_actions=sampled",), committed_runs=True),
+           Value("greedy", ("--eval_actions=greedy",)))),
+    Study("cc_num_envs", "Table 1: does stepping one env per seed (the paper's code) instead of our 100 in "
+          "lockstep (the same updates per transition) move the reach?", "cooperative_communication", "table1", (),
+          (Value("envs100", ("--num_envs=100",), committed_runs=True), Value("envs1", ("--num_envs=1",)))),
     Study("inference_fit", "Fig. 7: does the approximations' fit (how many of the latest actions, their "
           "learning rate, steps per update, the likelihood of a soft action) make the KL fall?",
           "policy_inference", "table_policy_inference",

@@ -260,7 +260,7 @@ def evaluate_weights(config, run_dir: Path, weights, workers: int | None) -> dic
         return existing
     values = evaluate_population(config.scenario, weights, config.seeds,
                                  config.eval_episodes, config.gumbel_temperature, workers, config.ensemble_size,
-                                 config.dynamics)
+                                 config.dynamics, greedy=config.eval_actions == "greedy")
     temporary = run_dir / (results.EVALUATION_FILE + ".partial")
     temporary.unlink(missing_ok=True)
     writer = results.MetricsWriter(temporary, config)

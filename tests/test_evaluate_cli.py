@@ -54,6 +54,13 @@ def test_evaluation_from_the_checkpoint_is_deterministic(run_dir):
     assert first.returncode == 0 and first.stdout == second.stdout
 
 
+def test_greedy_evaluation_of_a_sampled_run(run_dir):
+    sampled, greedy = _evaluate(run_dir, "--episodes=2"), _evaluate(run_dir, "--episodes=2", "--actions=greedy")
+    assert greedy.returncode == 0, greedy.stderr[-2000:]
+    assert "greedy actions" in greedy.stdout and "sampled actions" in sampled.stdout
+    assert greedy.stdout.split("mean [95%")[0].splitlines()[1:] != sampled.stdout.split("mean [95%")[0].splitlines()[1:]
+
+
 @pytest.mark.parametrize("tamper,message", [
     ("not_a_run", "is not a run folder"),
     ("other_sizes", "does not match scenario speaker_listener (observation_sizes"),

@@ -5,7 +5,7 @@ import pytest
 from conftest import record_episode
 
 from envs.reference import make_reference_env
-from maddpg.evaluation import evaluate_member, sample_soft_action
+from maddpg.evaluation import evaluate_member, greedy_action, play_episodes, sample_soft_action
 from maddpg.metrics import scenario_metrics
 from maddpg.metrics.speaker_listener import SpeakerListenerMetrics
 from maddpg.stats import mean_and_ci
@@ -50,6 +50,31 @@ def test_evaluation_is_deterministic_and_in_range():
     assert 0 <= first["target_reach_percent"] <= 100 and first["mean_squared_distance"] > 0
     assert first["mean_episode_reward"] == pytest.approx(-2 * 25 * first["mean_squared_distance"], rel=1e-6)
     assert first["agents_episode_reward"] == first["mean_episode_reward"]  # one team holds both agents
+
+
+def test_greedy_evaluation_sends_the_argmax_and_keeps_the_episodes():
+    np.testing.assert_array_equal(greedy_action(np.array([0.1, 2.0, -1.0, 2.0])), [0, 1, 0, 0])
+    rng = np.random.default_rng(0)
+    networks = [[(rng.normal(size=(o, 4)), np.zeros(4)), (rng.normal(size=(4, a)), np.zeros(a))]
+                for o, a in ((3, 3), (11, 5))]
+    sent = []
+
+    class Recorder:  # an env wrapper that records what the loop sends
+        def __init__(self, env):
+            self.env, self.unwrapped, self.possible_agents = env, env.unwrapped, env.possible_agents
+
+        def __getattr__(self, name):
+            return getattr(self.env, name)
+
+        def step(self, actions):
+            sent.append(actions)
+            return self.env.step(actions)
+
+    list(play_episodes(Recorder(make_reference_env("speaker_listener")), networks, seed=3, episodes=1, greedy=True))
+    assert sent and all(set(np.unique(a)) <= {0.0, 1.0} and a.sum() == 1 for step in sent for a in step.values())
+    greedy = evaluate_member("speaker_listener", networks, seed=3, episodes=3, greedy=True)
+    assert greedy == evaluate_member("speaker_listener", networks, seed=3, episodes=3, greedy=True)
+    assert greedy != evaluate_member("speaker_listener", networks, seed=3, episodes=3)
 
 
 def test_soft_action_sample_is_on_the_simplex():

@@ -172,3 +172,24 @@ def test_actors_load_from_finished_checkpoints_of_both_layouts(make_config, tmp_
             for (kernel, bias), (expected_kernel, expected_bias) in zip(net, expected_net):
                 np.testing.assert_array_equal(kernel, expected_kernel)
                 np.testing.assert_array_equal(bias, expected_bias)
+
+
+def test_shared_reward_stores_the_sum_and_logs_each_agents_own(make_config):
+    """Before any update both runs act alike: the returns agree, the stored rewards are each agent's sum."""
+    plain, plain_outputs = _run_iterations(make_config(scenario="spread_n3", critic_kinds=("maddpg",) * 3,
+                                                        warmup_transitions=10**6), 1)
+    shared, shared_outputs = _run_iterations(make_config(scenario="spread_n3", critic_kinds=("maddpg",) * 3,
+                                                         warmup_transitions=10**6,
+                                                         shared_reward=True), 1)
+    np.testing.assert_array_equal(plain_outputs[0]["episode_returns"].numpy(),
+                                  shared_outputs[0]["episode_returns"].numpy())
+    rows = int(plain.buffer.size)  # [rows, N]: every filled row of member 0
+    plain_rewards, shared_rewards = plain.buffer.rewards[:rows].numpy(), shared.buffer.rewards[:rows].numpy()
+    assert not np.allclose(plain_rewards[:, 0], plain_rewards[:, 1])  # spread's agents get different rewards
+    np.testing.assert_allclose(shared_rewards, np.repeat(plain_rewards.sum(axis=1, keepdims=True), 3, axis=1),
+                               rtol=1e-6)
+
+
+def test_shared_reward_is_refused_for_competitive_scenarios(make_config):
+    with pytest.raises(ValueError, match="shared_reward is the original's for"):
+        make_config(scenario="push", shared_reward=True)
