@@ -120,7 +120,8 @@ def _adversary(n: int) -> ScenarioSpec:
     )
 
 
-def _tag(variant: str, prey_max_speed: float | None, port_prey_max_speed: float) -> ScenarioSpec:
+def _tag(variant: str, prey_max_speed: float | None, port_prey_max_speed: float,
+         num_obstacles: int = 3) -> ScenarioSpec:
     predators = ("adversary_0", "adversary_1", "adversary_2")
     speed = "mpe2 default prey speed (1.3 vs 1.0)" if prey_max_speed is None else (
         f"prey max_speed {prey_max_speed}"
@@ -128,13 +129,13 @@ def _tag(variant: str, prey_max_speed: float | None, port_prey_max_speed: float)
     return ScenarioSpec(
         name=f"tag_{variant.lower()}",
         module="simple_tag_v3",
-        # The paper's Table 3 has N = L = 3; mpe2's default is 2 obstacles.
-        kwargs={"num_good": 1, "num_adversaries": 3, "num_obstacles": 3},
+        # The paper's Table 3 has N = L = 3; mpe2's default (and openai/maddpg's) is 2 obstacles.
+        kwargs={"num_good": 1, "num_adversaries": 3, "num_obstacles": num_obstacles},
         agents=predators + ("agent_0",),
         teams={"agents": predators, "adversaries": ("agent_0",)},
         description=f"Predator-prey {variant}: mpe2 adversary_0..2 are the paper's agents (predators), mpe2 "
-        f"agent_0 is the paper's adversary (prey); 3 obstacles; {speed}.",
-        port=PortSpec("tag", "BatchedTag", {"prey_max_speed": port_prey_max_speed}),
+        f"agent_0 is the paper's adversary (prey); {num_obstacles} obstacles; {speed}.",
+        port=PortSpec("tag", "BatchedTag", {"prey_max_speed": port_prey_max_speed, "num_obstacles": num_obstacles}),
         metrics="maddpg.metrics.tag.TagMetrics",
         prey_max_speed=prey_max_speed,
     )
@@ -196,6 +197,9 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         _adversary(4),
         _tag("PP1", None, 1.3),  # the port states mpe2's prey max_speed, 1.3
         _tag("PP2", 2.0, 2.0),
+        # PP1 with the 2 obstacles of mpe2's and the reference code's default (the paper's text says 3): the
+        # obstacle-count study's scenario (reproduction.ablations), not one of the paper's tables.
+        _tag("PP1_L2", None, 1.3, num_obstacles=2),
         ScenarioSpec(
             name="crypto",
             module="simple_crypto_v3",

@@ -56,9 +56,26 @@ class Study:
     # metrics.csv series whose first and last logged values the summary also reports, per role (and the
     # first one is what curves.png draws instead of the team reward)
     trajectories: tuple[str, ...] = ()
+    # a study scenario -> the paper scenario whose table cells its runs fill (e.g. PP1 with 2 obstacles -> PP1)
+    table_scenarios: tuple[tuple[str, str], ...] = ()
 
     def folder(self, value: Value, root: Path) -> Path:
         return REPO_ROOT / "results" if value.committed_runs else root / self.name / value.label
+
+    def results(self, value: Value, root: Path):
+        """The value's runs (paper_figures.runs.Results), study scenarios renamed to the table's; None if the
+        value has no folder yet."""
+        from paper_figures.runs import load_results
+
+        folder = self.folder(value, root)
+        if not folder.is_dir():
+            return None
+        results = load_results(folder)
+        if not self.table_scenarios:
+            return results
+        renamed = dict(self.table_scenarios)
+        return dataclasses.replace(results, evaluation=results.evaluation.replace({"scenario": renamed}),
+                                   metrics=results.metrics.replace({"scenario": renamed}))
 
     def dynamics_of(self, value: Value) -> str:
         """The dynamics a value's runs train in: its own --dynamics flag, else the study's."""
@@ -98,6 +115,10 @@ STUDIES: tuple[Study, ...] = (
     Study("cc_num_envs", "Table 1: does stepping one env per seed (the paper's code) instead of our 100 in "
           "lockstep (the same updates per transition) move the reach?", "cooperative_communication", "table1", (),
           (Value("envs100", ("--num_envs=100",), committed_runs=True), Value("envs1", ("--num_envs=1",)))),
+    Study("pp_obstacles", "Table 3: does PP1 with 2 obstacles (mpe2's and openai/maddpg's default) instead of "
+          "the paper's stated 3 move the prey touches?", "predator_prey", "table3", (),
+          (Value("obstacles3", ("--variant=pp1",), committed_runs=True), Value("obstacles2", ("--variant=pp1_l2",))),
+          table_scenarios=(("tag_pp1_l2", "tag_pp1"),)),
     Study("inference_fit", "Fig. 7: does the approximations' fit (how many of the latest actions, their "
           "learning rate, steps per update, the likelihood of a soft action) make the KL fall?",
           "policy_inference", "table_policy_inference",
@@ -173,17 +194,15 @@ def study_frame(study: Study, root: Path):
     """The study's table cells per value (pandas; value column first), from the values' evaluation.csv."""
     import pandas as pd
 
-    from paper_figures.runs import load_results
     from paper_figures.table_layouts import TABLE_LAYOUTS
     from paper_figures.tables import build_table
 
     layout = next(layout for layout in TABLE_LAYOUTS if layout.name == study.table)
     frames = []
     for value in study.values:
-        folder = study.folder(value, root)
-        if not folder.is_dir():
+        results = study.results(value, root)
+        if results is None:
             continue
-        results = load_results(folder)
         dynamics = study.dynamics_of(value)
         frame = build_table(layout, results, dynamics).frame
         frames.append(frame[frame["n"] > 0].assign(value=value.label))
@@ -195,13 +214,10 @@ def study_frame(study: Study, root: Path):
 
 def _value_metrics(study: Study, value: Value, root: Path):
     """The value's metrics.csv rows of the study's experiment (its dynamics), or None without runs."""
-    from paper_figures.runs import load_results
-
-    folder = study.folder(value, root)
-    if not folder.is_dir():
+    results = study.results(value, root)
+    if results is None:
         return None
-    dynamics = study.dynamics_of(value)
-    metrics = load_results(folder).of_dynamics(dynamics).metrics
+    metrics = results.of_dynamics(study.dynamics_of(value)).metrics
     return metrics[metrics["experiment"] == study.experiment]
 
 
@@ -228,17 +244,15 @@ def trajectory_markdown(study: Study, root: Path) -> str:
 def claims_markdown(study: Study, root: Path) -> str:
     """Per value, the paper's claims about the study's table (paper_figures.claims), or '' if it has none."""
     from paper_figures.claims import CLAIMS, claim_results
-    from paper_figures.runs import load_results
 
     if not any(claim.table == study.table for claim in CLAIMS):
         return ""
     lines = ["| value | the paper's claim | P(improvement) [95% CI] | seeds | verdict |", "|---|---|---|---|---|"]
     for value in study.values:
-        folder = study.folder(value, root)
-        if not folder.is_dir():
+        results = study.results(value, root)
+        if results is None:
             continue
-        dynamics = study.dynamics_of(value)
-        frame = claim_results(load_results(folder), dynamics)
+        frame = claim_results(results, study.dynamics_of(value))
         for row in frame[(frame["table"] == study.table) & (frame["verdict"] != "not run")].itertuples():
             lines.append(f"| {value.label} | {row.claim} | {row.probability:.2f} [{row.ci_low:.2f}, "
                          f"{row.ci_high:.2f}] | {row.better_n} v {row.worse_n} | {row.verdict} |")

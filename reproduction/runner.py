@@ -70,6 +70,8 @@ class Experiment:
         smoke_fields: what --smoke sets beyond SMOKE_OVERRIDES (where those do not fit this experiment).
         after_runs: called as after_runs(options, plans) once every run is trained and evaluated (plans as
             build_configs returns them); returns further run folders for the table.
+        study_variants: further variants --variant accepts that neither the script's default nor the paper
+            driver runs (an ablation study's scenarios, e.g. PP1 with 2 obstacles).
     """
 
     name: str
@@ -85,6 +87,11 @@ class Experiment:
     train_fields: Mapping[str, object] = dataclasses.field(default_factory=dict)
     smoke_fields: Mapping[str, object] = dataclasses.field(default_factory=dict)
     after_runs: Callable | None = None
+    study_variants: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def scenario_of(self, variant: str) -> str:
+        """The scenario of a paper or study variant."""
+        return {**self.variants, **self.study_variants}[variant]
 
 
 def critic_kinds(scenario: str, teams: Mapping[str, str]) -> tuple[str, ...]:
@@ -160,8 +167,11 @@ def define_flags(experiment: Experiment, flag_values: flags.FlagValues = flags.F
     user passes overrides that field in every run, --smoke's settings included; TrainConfig validates it.
     """
     define = dict(flag_values=flag_values)
+    studies = (f"; for ablation studies also: {', '.join(f'{v} ({s})' for v, s in experiment.study_variants.items())}"
+               if experiment.study_variants else "")
     flags.DEFINE_list("variant", list(experiment.variants),
-                      f"variants to run, from: {', '.join(f'{v} ({s})' for v, s in experiment.variants.items())}",
+                      f"variants to run (default: the paper's), from: "
+                      f"{', '.join(f'{v} ({s})' for v, s in experiment.variants.items())}{studies}",
                       **define)
     flags.DEFINE_list("pairing", list(experiment.pairings),
                       f"pairings to run (agents_vs_adversaries where there are two teams), from: "
@@ -206,7 +216,7 @@ def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfi
     Args:
         options: the parsed flags (a FlagValues on which define_flags defined them).
     """
-    for kind, requested, known in (("variant", options.variant, experiment.variants),
+    for kind, requested, known in (("variant", options.variant, {**experiment.variants, **experiment.study_variants}),
                                    ("pairing", options.pairing, experiment.pairings)):
         unknown = [name for name in requested if name not in known]
         if unknown:
@@ -224,7 +234,7 @@ def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfi
     several = len(options.variant) * len(options.pairing) > 1
     plans = []
     for variant in options.variant:
-        scenario = experiment.variants[variant]
+        scenario = experiment.scenario_of(variant)
         for pairing in options.pairing:
             fields = {**run_fields(experiment, variant, pairing, options.smoke), **overrides}
             try:

@@ -1,5 +1,6 @@
 """The paper's claims tested with the probability of improvement, and the ablation studies' command line."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -79,3 +80,19 @@ def test_a_study_of_committed_runs_summarises_without_training(tmp_path):
     text = ablations.summary_markdown(study, frame)
     for value in ("paper", "mpe2"):  # MADDPG and DDPG rows of both columns (baseline rows may come on top)
         assert text.count(f"\n| {value} | MADDPG | ") == 2 and text.count(f"\n| {value} | DDPG | ") == 2
+
+
+def test_a_study_scenario_fills_the_paper_scenarios_cells(tmp_path):
+    """pp_obstacles' PP1-with-2-obstacles runs report in Table 3's PP1 cells (Study.table_scenarios)."""
+    study = next(study for study in ablations.STUDIES if study.name == "pp_obstacles")
+    value = next(value for value in study.values if not value.committed_runs)
+    source = REPO / "results" / "predator_prey" / "mpe2_pp1_maddpg_vs_maddpg_s0-2_ep25000"
+    target = study.folder(value, tmp_path) / "predator_prey" / "mpe2_pp1_l2_maddpg_vs_maddpg_s0-2_ep25000"
+    target.mkdir(parents=True)
+    for path in source.iterdir():  # the committed PP1 run, relabelled as a run of the study's scenario
+        if path.is_file():
+            (target / path.name).write_text(path.read_text().replace("tag_pp1", "tag_pp1_l2"))
+    mpe2_study = dataclasses.replace(study, values=(value,), dynamics="mpe2")
+    frame = ablations.study_frame(mpe2_study, tmp_path)
+    assert set(frame["scenario"]) == {"tag_pp1"} and (frame["n"] == 3).all() and len(frame) == 1
+    assert ablations.study_frame(dataclasses.replace(mpe2_study, table_scenarios=()), tmp_path).empty
