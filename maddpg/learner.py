@@ -365,7 +365,7 @@ class Learner(tf.Module):
         logits = EnsembleOpponents(self).logits_given(agent, next_observations, sub_policies)
         return self._sample_actions(logits, rng)
 
-    def approximation_loss(self, log_probs: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
+    def approximation_loss(self, log_probs: tf.Tensor, actions: tf.Tensor, likelihood: str | None = None) -> tf.Tensor:
         """[P] -(mean log-likelihood of j's actions + lambda x mean entropy) under mu_hat_i^j.
 
         Args:
@@ -378,8 +378,9 @@ class Learner(tf.Module):
                 action says more about j's policy. (Fitting the soft vectors as targets, sum_k a_k log pi_k,
                 is neither: it converges to E[a], flatter than j's policy wherever j is confident; the unit
                 test measures it.)
+            likelihood: "argmax" or "relaxed" (default: the config's inference_likelihood).
         """
-        if self.config.inference_likelihood == "relaxed":
+        if (likelihood or self.config.inference_likelihood) == "relaxed":
             log_likelihood = relaxed_log_density(log_probs, actions, self.config.gumbel_temperature)  # [P, n]
         else:
             chosen = tf.one_hot(tf.argmax(actions, axis=-1), tf.shape(actions)[-1], dtype=log_probs.dtype)
