@@ -2,6 +2,7 @@
 
     python -m reproduction.ablations                        # every study (resumes; finished runs are skipped)
     python -m reproduction.ablations --study=ensemble_update_rate
+    python -m reproduction.ablations --study=inference_fit --value=relaxed_lr0.001   # one value of a study
     python -m reproduction.ablations --list                 # the studies, their values and commands
     python -m reproduction.ablations --summarize            # rebuild the summaries and the README section only
 
@@ -157,6 +158,8 @@ STUDY_NAMES = tuple(study.name for study in STUDIES)
 FLAGS = flags.FlagValues()
 flags.DEFINE_list("study", [], f"studies to run (default: all), from: {', '.join(STUDY_NAMES)}", flag_values=FLAGS)
 flags.DEFINE_string("results_dir", str(ABLATIONS_DIR), "where the studies' folders go", flag_values=FLAGS)
+flags.DEFINE_list("value", [], "with one --study: only these of its values (default: all of them)",
+                  flag_values=FLAGS)
 flags.DEFINE_boolean("list", False, "print the studies, their values and commands, and stop", flag_values=FLAGS)
 flags.DEFINE_boolean("summarize", False, "only rebuild the summaries and the README section", flag_values=FLAGS)
 flags.DEFINE_string("figures_dir", str(REPO_ROOT / "paper_figures" / "figures"), "where each study's "
@@ -175,6 +178,20 @@ def chosen_studies(names: Sequence[str]) -> list[Study]:
     if unknown:
         raise UsageError(f"unknown study {unknown[0]!r}; choose from {', '.join(STUDY_NAMES)}")
     return [study for study in STUDIES if not names or study.name in names]
+
+
+def chosen_values(studies: Sequence[Study], labels: Sequence[str]) -> list[Study]:
+    """The studies with only the values `labels` names (all of them if it names none); UsageError otherwise."""
+    if not labels:
+        return list(studies)
+    if len(studies) != 1:
+        raise UsageError("--value needs exactly one --study")
+    study = studies[0]
+    known = [value.label for value in study.values]
+    unknown = [label for label in labels if label not in known]
+    if unknown:
+        raise UsageError(f"unknown value {unknown[0]!r} of study {study.name}; choose from {', '.join(known)}")
+    return [dataclasses.replace(study, values=tuple(value for value in study.values if value.label in labels))]
 
 
 def run_study(study: Study, root: Path) -> bool:
@@ -376,13 +393,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"unexpected arguments {remaining[1:]}; see --help")
         studies = chosen_studies(FLAGS.study)
         root = Path(FLAGS.results_dir)
+        to_run = chosen_values(studies, FLAGS.value)
         if FLAGS.list:
-            for study in studies:
+            for study in to_run:
                 print(f"{study.name}: {study.question}")
                 for value in study.values:
                     print(f"  {value.label}: {' '.join(study.command(value, root))}")
             return 0
-        ok = FLAGS.summarize or all([run_study(study, root) for study in studies])
+        ok = FLAGS.summarize or all([run_study(study, root) for study in to_run])
         summarize(root, FLAGS.readme, Path(FLAGS.figures_dir))
     except (flags.Error, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -69,6 +69,13 @@ def test_ablations_list_and_bad_input(capsys):
             assert " ".join(study.command(value, Path(ablations.ABLATIONS_DIR))) in listed
     assert ablations.main(["ablations", "--study=nope", "--list"]) == 2
     assert "unknown study 'nope'" in capsys.readouterr().err
+    assert ablations.main(["ablations", "--study=inference_fit", "--value=relaxed_lr0.001", "--list"]) == 0
+    one = capsys.readouterr().out
+    assert "relaxed_lr0.001: python" in one and "latest100_step1" not in one
+    assert ablations.main(["ablations", "--study=inference_fit", "--value=nope", "--list"]) == 2
+    assert "unknown value 'nope' of study inference_fit" in capsys.readouterr().err
+    assert ablations.main(["ablations", "--value=greedy", "--list"]) == 2
+    assert "--value needs exactly one --study" in capsys.readouterr().err
 
 
 def test_a_study_of_committed_runs_summarises_without_training(tmp_path):
