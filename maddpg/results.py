@@ -113,8 +113,8 @@ def intra_op_threads() -> int:
     return configured or int(os.environ.get("TF_NUM_INTRAOP_THREADS") or 0) or os.cpu_count() or 1
 
 
-def provenance() -> dict:
-    """Git commit, package versions and device of this process."""
+def git_state() -> dict:
+    """{"git_commit", "git_dirty"} of the code this process runs (dirty: a tracked file differs from HEAD)."""
     root = Path(__file__).resolve().parent.parent
 
     def git(*args):
@@ -123,9 +123,14 @@ def provenance() -> dict:
         except (OSError, subprocess.SubprocessError):
             return ""
 
+    return {"git_commit": git("rev-parse", "HEAD") or "unknown",
+            "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+
+
+def provenance() -> dict:
+    """Git commit, package versions and device of this process."""
     return {
-        "git_commit": git("rev-parse", "HEAD") or "unknown",
-        "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        **git_state(),
         "packages": package_versions(("tensorflow", "keras", "numpy", "mpe2", "pettingzoo", "pandas", "scipy")),
         "python": sys.version.split()[0],
         "platform": platform.platform(),

@@ -119,8 +119,10 @@ def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_aft
     has_goal = hasattr(trainer.env, "goal_distance")
     meta = results.update_meta(run_dir, training_complete=episodes_done >= config.episodes)
     sessions = meta.get("sessions", [])
+    # A resumed run can span commits: each session records its own (the top-level git_commit is the first's).
     session = {"started_at": results.now(), "from_episode": episodes_done,
-               "intra_op_threads": results.intra_op_threads()}  # it changes the numbers: see results.py
+               "intra_op_threads": results.intra_op_threads(),  # it changes the numbers: see results.py
+               **results.git_state()}
     started = time.perf_counter()
     window = LogWindow(config.population, len(agents))
     bar = tqdm(total=config.episodes, initial=episodes_done, unit="ep", disable=not progress,

@@ -61,6 +61,8 @@ def test_killed_run_resumes_without_gap_or_duplicate(make_config, tmp_path):
     assert (tmp_path / "killed" / "metrics.csv").read_text() == whole
     meta = json.loads((tmp_path / "killed" / "meta.json").read_text())
     assert meta["training_complete"] and meta["sessions"][-1]["from_episode"] == 100
+    # each session names the code it ran (a resumed run may span commits)
+    assert all(session["git_commit"] == meta["git_commit"] and "git_dirty" in session for session in meta["sessions"])
 
 
 def test_resume_into_a_folder_of_another_config_is_refused(make_config, tmp_path):
