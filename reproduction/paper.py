@@ -361,6 +361,49 @@ def estimate(plan: list[PlannedRun], rates: list[dict]) -> None:
         run.seconds = START_SECONDS + rate * run.units
 
 
+# A training run's peak resident memory against the bytes of its replay buffer: measured 10.9 GB for a
+# 10-seed PD N=4 run, whose buffer is 4.8 GB (a checkpoint's copy of the filled rows and TensorFlow's own
+# memory take the rest): 2.1 x 4.8 + 1 = 11.1. Two such runs side by side on this 24 GB machine were killed
+# by Ray's OOM monitor.
+MEMORY_PER_BUFFER_BYTE = 2.1
+MEMORY_OVERHEAD_BYTES = 2**30
+OTHER_TASK_BYTES = 2 * 2**30  # a tf-agents baseline or a cross-play evaluation: no replay buffer of ours
+LOCAL_OBJECT_STORE_BYTES = 2**30
+
+
+@functools.lru_cache(maxsize=None)
+def _env_sizes(scenario: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(observation sizes, action sizes) of a scenario's agents (the same in both dynamics)."""
+    from envs.batched import make_batched_env
+
+    env = make_batched_env(scenario)
+    return tuple(env.observation_sizes), tuple(env.action_sizes)
+
+
+def memory_bytes(run: PlannedRun) -> int:
+    """Estimated peak memory of a run: MEMORY_PER_BUFFER_BYTE x its replay buffers (every member's rows of
+    observations, actions, rewards and next observations, float32) plus MEMORY_OVERHEAD_BYTES."""
+    if run.kind != "maddpg":
+        return OTHER_TASK_BYTES
+    config = run.config
+    observation_sizes, action_sizes = _env_sizes(config.scenario)
+    floats = 2 * sum(observation_sizes) + sum(action_sizes) + len(observation_sizes) + 2  # + sub-policy ids
+    rows = min(config.buffer_capacity, config.episodes * config.episode_length) * len(config.seeds)
+    rows *= config.ensemble_size
+    return int(MEMORY_PER_BUFFER_BYTE * 4 * floats * rows + MEMORY_OVERHEAD_BYTES)
+
+
+def next_run(ready: list[PlannedRun], requests: dict[Path, float], held: float, budget: float,
+             running: bool) -> PlannedRun | None:
+    """The first ready run whose memory request fits beside the `held` bytes of the runs in flight; with
+    nothing running, the first ready run whatever its size (its request is capped at the largest node's
+    memory, so it can start); None while the others must wait for memory."""
+    fitting = [run for run in ready if held + requests[run.run_dir] <= budget]
+    if fitting:
+        return fitting[0]
+    return None if running else (ready[0] if ready else None)
+
+
 def schedule(plan: list[PlannedRun], slots: int) -> float:
     """Wall seconds of a greedy longest-first schedule of the unfinished runs on `slots` parallel slots."""
     pending = [run for run in plan if run.state != "finished"]
@@ -382,7 +425,8 @@ def print_plan(plan: list[PlannedRun], options) -> None:
     for run in plan:
         seeds = getattr(run.config, "seeds", ())
         episodes = getattr(run.config, "episodes", 0)
-        print(f"  {run.state:8s} {run.seconds:8.0f} s  {run.name}  ({run.kind}, {len(seeds)} seeds x {episodes} "
+        print(f"  {run.state:8s} {run.seconds:8.0f} s {memory_bytes(run) / 2**30:5.1f} GB  {run.name}  ({run.kind}, "
+              f"{len(seeds)} seeds x {episodes} "
               f"episodes{', after ' + ', '.join(d.name for d in run.after) if run.after else ''})")
     todo = [run for run in plan if run.state != "finished"]
     total = sum(run.seconds for run in todo)
@@ -470,8 +514,11 @@ def connect(ray, address: str | None) -> None:
                                 "TF_NUM_INTRAOP_THREADS": str(THREADS_PER_RUN)}}
     if address is None:
         # logging_level: Ray's own start-up lines (token notice, "Started a local Ray instance") are not ours.
+        # object_store_memory: runs return a few numbers and write their files themselves, so the object store
+        # needs little, and what it does not reserve is left to the runs' memory resource (Ray's default
+        # reserves 30% of the machine's memory for it).
         ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False, runtime_env=runtime_env,
-                 logging_level=logging.ERROR)
+                 logging_level=logging.ERROR, object_store_memory=LOCAL_OBJECT_STORE_BYTES)
         return
     if address != "auto":
         host, _, port = address.rpartition(":")
@@ -499,6 +546,11 @@ def execute(plan: list[PlannedRun], options, command: str, token: str | None) ->
     remote = remote_run_task(ray, options.max_retries)
     cpus = int(ray.cluster_resources().get("CPU", 1))
     window = min(options.max_parallel or cpus, cpus)
+    # Ray's memory resource: a run asks for its estimate (capped at the largest node, so that it can always
+    # start somewhere), and the driver starts the first ready run that fits beside those in flight.
+    node_memory = [node["Resources"].get("memory", 0.0) for node in ray.nodes() if node.get("Alive")]
+    largest, memory_budget = max(node_memory, default=0.0), sum(node_memory)
+    requests = {run.run_dir: min(memory_bytes(run), largest) if largest else 0 for run in plan}
     pending = [run for run in plan if run.state != "finished"]
     sources = {run.run_dir: run for run in plan}
     failed: set[Path] = set()
@@ -517,13 +569,19 @@ def execute(plan: list[PlannedRun], options, command: str, token: str | None) ->
             failures.append(f"{run.name}: not run, a run it needs failed")
         ready = [r for r in pending if all(d in done for d in r.after)]
         while ready and len(in_flight) < window:
-            run = ready.pop(0)
+            held = sum(requests[r.run_dir] for r, _ in in_flight.values())
+            run = next_run(ready, requests, held, memory_budget, bool(in_flight))
+            if run is None:
+                break  # the next runs wait for memory, not just for a CPU
+            ready.remove(run)
             pending.remove(run)
             task = RunTask(run.kind, run.experiment, str(run.run_dir), run.config, token, command,
                            options.eval_workers, options.smoke,
                            tuple((sources[d].label, sources[d].config, str(d)) for d in run.after))
-            in_flight[remote.remote(task)] = (run, time.perf_counter())
-            print(f"[started] {run.name} ({run.state}, estimated {run.seconds:.0f} s)", flush=True)
+            memory = {"memory": requests[run.run_dir]} if requests[run.run_dir] else {}
+            in_flight[remote.options(**memory).remote(task)] = (run, time.perf_counter())
+            print(f"[started] {run.name} ({run.state}, estimated {run.seconds:.0f} s, "
+                  f"{requests[run.run_dir] / 2**30:.1f} GB)", flush=True)
         if not in_flight:
             break
         ready_refs, _ = ray.wait(list(in_flight), num_returns=1)

@@ -99,6 +99,25 @@ def test_full_smoke_plan_dry_run_lists_every_experiment(tmp_path, capsys):
     assert _files(tmp_path) == []  # a dry run creates nothing
 
 
+def test_memory_estimates_and_the_next_run_that_fits():
+    """Runs ask Ray for memory by their replay buffer; the driver skips a run that would not fit beside
+    those in flight (two 10-seed PD N=4 runs were OOM-killed side by side on a 24 GB machine)."""
+    paper.main(["paper", "--dry_run", "--only=physical_deception", "--dynamics=paper", "--results_dir=/nonexistent/x"])
+    plan = {run.name: run for run in paper.plan_runs(paper.FLAGS)}
+    big = plan["physical_deception/paper_n4_maddpg_vs_maddpg_s0-9_ep25000"]
+    small = plan["physical_deception/paper_n2_maddpg_vs_maddpg_s0-9_ep25000"]
+    baseline = paper.PlannedRun("independent_baselines", "dqn", "baseline", Path("/nonexistent/dqn"), None)
+    # PD N=4: 5 agents, 206 floats a row, 625000 rows x 10 seeds (measured peak 10.9 GB)
+    assert 10.9e9 < paper.memory_bytes(big) < 12.5e9
+    assert paper.memory_bytes(small) < paper.memory_bytes(big) / 2
+    assert paper.memory_bytes(baseline) == paper.OTHER_TASK_BYTES
+    requests = {run.run_dir: float(paper.memory_bytes(run)) for run in (big, small)}
+    budget = 20e9
+    assert paper.next_run([big, small], requests, held=requests[big.run_dir], budget=budget, running=True) is small
+    assert paper.next_run([big], requests, held=requests[big.run_dir], budget=budget, running=True) is None
+    assert paper.next_run([big], requests, held=0.0, budget=1e9, running=False) is big  # alone, it may start
+
+
 def test_paper_seed_counts():
     """The paper's seeds: 10 for CC (and its baselines), PD, covert and policy inference; 3 elsewhere."""
     options = paper.FLAGS
