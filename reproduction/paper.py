@@ -369,6 +369,9 @@ MEMORY_PER_BUFFER_BYTE = 2.1
 MEMORY_OVERHEAD_BYTES = 2**30
 OTHER_TASK_BYTES = 2 * 2**30  # a tf-agents baseline or a cross-play evaluation: no replay buffer of ours
 LOCAL_OBJECT_STORE_BYTES = 2**30
+# Ray's memory resource is what a node had free at start, and its OOM monitor kills at 95% of the node's
+# memory: runs ask for their estimate / MEMORY_HEADROOM, so that the driver, the raylet and the rest fit.
+MEMORY_HEADROOM = 0.85
 
 
 @functools.lru_cache(maxsize=None)
@@ -550,7 +553,7 @@ def execute(plan: list[PlannedRun], options, command: str, token: str | None) ->
     # start somewhere), and the driver starts the first ready run that fits beside those in flight.
     node_memory = [node["Resources"].get("memory", 0.0) for node in ray.nodes() if node.get("Alive")]
     largest, memory_budget = max(node_memory, default=0.0), sum(node_memory)
-    requests = {run.run_dir: min(memory_bytes(run), largest) if largest else 0 for run in plan}
+    requests = {run.run_dir: min(memory_bytes(run) / MEMORY_HEADROOM, largest) if largest else 0 for run in plan}
     pending = [run for run in plan if run.state != "finished"]
     sources = {run.run_dir: run for run in plan}
     failed: set[Path] = set()
