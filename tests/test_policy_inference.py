@@ -123,3 +123,15 @@ def test_relaxed_log_density_is_the_logistic_density_for_two_actions():
 def test_unknown_inference_likelihood_is_refused():
     with pytest.raises(ValueError, match="unknown inference_likelihood 'soft'"):
         TrainConfig(inference_likelihood="soft")
+
+
+def test_relaxed_log_density_matches_tensorflow_probability():
+    """Against tfp's RelaxedOneHotCategorical (installed with the baselines, as in CI) at A = 5."""
+    tfp = pytest.importorskip("tensorflow_probability")
+    rng = np.random.default_rng(4)
+    for temperature in (1.0, 0.5):
+        logits = rng.normal(size=(300, 5))
+        sample = gumbel_softmax(tf.constant(logits), tf.constant(rng.random((300, 5))), temperature).numpy()
+        expected = tfp.distributions.RelaxedOneHotCategorical(temperature, logits=logits).log_prob(sample).numpy()
+        ours = relaxed_log_density(tf.constant(logits), tf.constant(sample), temperature).numpy()
+        np.testing.assert_allclose(ours, expected, atol=1e-9)
