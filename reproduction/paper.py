@@ -167,6 +167,11 @@ class RunTask:
 # Planning
 
 
+# module -> the flags it defined in the global FLAGS when first imported (they are moved out afterwards, and a
+# module is imported once, so a second plan in the same process re-registers them from here)
+_MODULE_FLAGS: dict[str, list] = {}
+
+
 def _script_options(define: Callable[..., None], argv: Sequence[str], module: str | None = None) -> flags.FlagValues:
     """One script's flags parsed from argv as that script would parse them, in a FlagValues of their own.
 
@@ -189,11 +194,13 @@ def _script_options(define: Callable[..., None], argv: Sequence[str], module: st
         delattr(registry, name)
     try:
         if module is not None and module in sys.modules:
-            for flag in saved_dicts[0].get(module, []):
+            for flag in saved_dicts[0].get(module) or _MODULE_FLAGS.get(module, []):
                 flag.unparse()  # its default again
                 registry[flag.name] = flag  # (its short name, if any, with it)
         define()
         defined = {name: registry[name] for name in list(registry)}
+        if module is not None:
+            _MODULE_FLAGS.setdefault(module, list({id(flag): flag for flag in defined.values()}.values()))
         registry(list(argv))
     finally:
         for name in list(registry):

@@ -118,6 +118,14 @@ def test_memory_estimates_and_the_next_run_that_fits():
     assert paper.next_run([big], requests, held=0.0, budget=1e9, running=False) is big  # alone, it may start
 
 
+def test_the_baselines_plan_twice_in_one_process():
+    """independent_baselines defines its flags in absl's global FLAGS at import, once: a second plan in the same
+    process (a notebook, a test run) must find them again."""
+    for _ in range(2):
+        paper.main(["paper", "--dry_run", "--only=independent_baselines", "--results_dir=/nonexistent/x"])
+        assert len(paper.plan_runs(paper.FLAGS)) == 4
+
+
 def test_paper_seed_counts():
     """The paper's seeds: 10 for CC (and its baselines), PD, covert and policy inference; 3 elsewhere."""
     options = paper.FLAGS
