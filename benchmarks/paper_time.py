@@ -64,7 +64,7 @@ def measured(results_dir: Path, dynamics: str) -> dict[str, tuple[float, int, in
     return {name: tuple(values) for name, values in totals.items()}
 
 
-PLAN_LINE = re.compile(r"^\s+(\w+)\s+(\d+) s\s+(\w+)/(\S+)\s+\((\w+), (\d+) seeds")
+PLAN_LINE = re.compile(r"^\s+(\w+)\s+(\d+) s\s+[\d.]+ GB\s+(\w+)/(\S+)\s+\((\w+), (\d+) seeds")
 
 
 def planned(results_dir: Path, dynamics: str) -> dict[str, tuple[int, float]]:
@@ -81,6 +81,8 @@ def planned(results_dir: Path, dynamics: str) -> dict[str, tuple[int, float]]:
         experiment = "independent_baselines" if match.group(5) == "baseline" else match.group(3)
         totals[experiment][0] += int(match.group(6))
         totals[experiment][1] += float(match.group(2))
+    if not totals:  # a silent zero total once hid a change of the plan's line format
+        raise SystemExit("error: no run line of `reproduction.paper --dry_run` matched PLAN_LINE; update it")
     return {name: tuple(values) for name, values in totals.items()}
 
 

@@ -97,6 +97,9 @@ def test_full_smoke_plan_dry_run_lists_every_experiment(tmp_path, capsys):
     assert len(lines) == 45  # 2+8+4+2+4+8+4+9 MADDPG runs and cross-plays, 4 baselines
     assert "critical path on 3 machines" in out and "longest single run:" in out
     assert _files(tmp_path) == []  # a dry run creates nothing
+    from benchmarks.paper_time import PLAN_LINE  # benchmarks/paper_time.py reads these lines
+
+    assert all(PLAN_LINE.match(line) for line in lines)
 
 
 def test_memory_estimates_and_the_next_run_that_fits():
