@@ -55,10 +55,10 @@ def test_evaluation_from_the_checkpoint_is_deterministic(run_dir):
 
 
 def test_greedy_evaluation_of_a_sampled_run(run_dir):
-    sampled, greedy = _evaluate(run_dir, "--episodes=2"), _evaluate(run_dir, "--episodes=2", "--actions=greedy")
+    """(That greedy play differs from sampled play is tested in-process, tests/test_evaluation.py.)"""
+    greedy = _evaluate(run_dir, "--episodes=2", "--actions=greedy")
     assert greedy.returncode == 0, greedy.stderr[-2000:]
-    assert "greedy actions" in greedy.stdout and "sampled actions" in sampled.stdout
-    assert greedy.stdout.split("mean [95%")[0].splitlines()[1:] != sampled.stdout.split("mean [95%")[0].splitlines()[1:]
+    assert "2 reference-env episodes per seed, greedy actions" in greedy.stdout and "mean [95%" in greedy.stdout
 
 
 @pytest.mark.parametrize("tamper,message", [
