@@ -200,6 +200,9 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         # PP1 with the 2 obstacles of mpe2's and the reference code's default (the paper's text says 3): the
         # obstacle-count study's scenario (reproduction.ablations), not one of the paper's tables.
         _tag("PP1_L2", None, 1.3, num_obstacles=2),
+        # The prey no faster than the predators (max_speed 1.0 like theirs; its accel stays mpe2's 4 against
+        # their 3): the prey-speed study's scenario, not one of the paper's tables.
+        _tag("PP_EVEN", 1.0, 1.0),
         ScenarioSpec(
             name="crypto",
             module="simple_crypto_v3",

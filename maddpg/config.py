@@ -13,9 +13,13 @@ from typing import Any
 CRITIC_KINDS = ("maddpg", "ddpg")
 DYNAMICS = ("paper", "mpe2")  # see envs.batched.physics
 INFERENCE_LIKELIHOODS = ("argmax", "relaxed")  # see TrainConfig.inference_likelihood and Learner.approximation_loss
-ENSEMBLE_UPDATE_RATES = ("sub_policy", "single")
-EVAL_ACTIONS = ("sampled", "greedy")
-SHARED_REWARD_SCENARIOS = ("speaker_listener", "spread_n3", "spread_n6")  # the original's shared_reward, 2018-07  # see TrainConfig.eval_actions and maddpg/evaluation.py  # see TrainConfig.ensemble_update_rate and maddpg/training.py
+ENSEMBLE_UPDATE_RATES = ("sub_policy", "single")  # see TrainConfig.ensemble_update_rate and maddpg/training.py
+EVAL_ACTIONS = ("sampled", "greedy")  # see TrainConfig.eval_actions and maddpg/evaluation.py
+SHARED_REWARD_SCENARIOS = ("speaker_listener", "spread_n3", "spread_n6")  # the original's shared_reward, 2018-07
+TRAIN_REWARDS = ("dynamics", "paper", "mpe2")  # see TrainConfig.train_rewards and maddpg/training.py
+# The scenarios whose rewards differ between the two dynamics (shared/MPE2017.md section 2): spread's
+# self-count and blend, physical deception's squared adversary distance. Elsewhere the rewards are the same.
+REWARD_VARIANT_SCENARIOS = ("spread_n3", "spread_n6", "adversary_n2", "adversary_n4")
 # Runs written before the dynamics field existed all trained and evaluated on mpe2 as installed.
 LEGACY_DYNAMICS = "mpe2"
 SUB_POLICY_SEED_STRIDE = 2**40  # sub-policy k of seed s draws from seed s + k * stride
@@ -77,6 +81,10 @@ class TrainConfig:
     shared_reward: bool = _field(False, "paper", "every agent trains on the sum of all agents' rewards, as the "
                                  "original env does from 2018-07 in speaker-listener and spread (2017: never; logged "
                                  "returns stay each agent's own)")
+    train_rewards: str = _field("dynamics", "ours", "rewards the agents train on: dynamics (those of the run's "
+                                "dynamics), or the paper's (2017) or mpe2's on the run's physics, to separate the "
+                                "two; they differ only in spread and physical deception (logged returns stay the "
+                                "dynamics' own)")
     eval_actions: str = _field("sampled", "openai code", "how evaluation acts: sampled (relaxed Gumbel-softmax, as "
                                "the reference's benchmark mode) or greedy (each policy's one-hot argmax)")
     jit_compile: bool = _field(False, "ours", "compile the training iteration with XLA")
@@ -112,6 +120,14 @@ class TrainConfig:
         if self.shared_reward and self.scenario not in SHARED_REWARD_SCENARIOS:
             problems.append(f"shared_reward is the original's for {', '.join(SHARED_REWARD_SCENARIOS)} only, not "
                             f"{self.scenario} (summing a competitive scenario's rewards would make it cooperative)")
+        if self.train_rewards not in TRAIN_REWARDS:
+            problems.append(f"unknown train_rewards {self.train_rewards!r}; choose from {', '.join(TRAIN_REWARDS)}")
+        elif self.train_rewards == self.dynamics:
+            problems.append(f"train_rewards={self.train_rewards} is what train_rewards=dynamics already gives in the "
+                            f"{self.dynamics} dynamics; pass dynamics (or the other dynamics' rewards)")
+        elif self.train_rewards != "dynamics" and self.scenario not in REWARD_VARIANT_SCENARIOS:
+            problems.append(f"train_rewards={self.train_rewards}: {self.scenario}'s rewards are the same in both "
+                            f"dynamics; only {', '.join(REWARD_VARIANT_SCENARIOS)} differ")
         if self.eval_actions not in EVAL_ACTIONS:
             problems.append(f"unknown eval_actions {self.eval_actions!r}; choose from {', '.join(EVAL_ACTIONS)}")
         if self.ensemble_update_rate not in ENSEMBLE_UPDATE_RATES:

@@ -52,8 +52,12 @@ def _check_finite(outputs: dict, config: TrainConfig, agents, episode: int, chec
 
 
 def build_trainer(config: TrainConfig) -> Trainer:
-    """The trainer for a config, on the config's batched scenario in the config's dynamics."""
-    return Trainer(config, make_batched_env(config.scenario, dynamics=config.dynamics))
+    """The trainer for a config, on the config's batched scenario in the config's dynamics (and, with
+    train_rewards set, a second port of the scenario whose rewards the agents train on)."""
+    env = make_batched_env(config.scenario, dynamics=config.dynamics)
+    reward_env = (None if config.train_rewards == "dynamics"
+                  else make_batched_env(config.scenario, dynamics=config.train_rewards))
+    return Trainer(config, env, reward_env=reward_env)
 
 
 def env_signature(env) -> dict:

@@ -35,20 +35,26 @@ from maddpg.replay import ReplayBuffer
 class Trainer(tf.Module):
     """Holds everything a checkpoint must restore: learner, replay buffer(s), random streams, counters."""
 
-    def __init__(self, config: TrainConfig, env, ensemble: bool | None = None):
+    def __init__(self, config: TrainConfig, env, ensemble: bool | None = None, reward_env=None):
         """Args:
         config: the run's settings.
         env: a batched port (envs.batched.BatchedEnv) of config.scenario.
         ensemble: route through the policy-ensemble path (per-team sub-policy draws, buffers and critic
             targets); default: exactly when config.ensemble_size > 1. Forcing it at K = 1 must give plain
             MADDPG's numbers (tests/test_policy_ensembles.py checks it).
+        reward_env: with config.train_rewards set, a port of the same scenario in the dynamics whose rewards
+            the agents train on: its `rewards(state)` is read on env's states (the two share a state layout).
         """
         super().__init__(name="trainer")
         ensemble = config.ensemble_size > 1 if ensemble is None else ensemble
         if ensemble and config.policy_inference:
             raise ValueError("policy_inference and policy ensembles cannot be combined (the paper never does)")
+        if (reward_env is None) != (config.train_rewards == "dynamics"):
+            raise ValueError(f"train_rewards={config.train_rewards} needs a reward_env in those rewards' dynamics, "
+                             "and train_rewards=dynamics none")
         self.config = config
         self.env = env
+        self.reward_env = reward_env
         self.rng = PopulationRandom(config.seeds)
         self.teams = agent_teams(env)
         self.learner = Learner(config, env.observation_sizes, env.action_sizes, teams=self.teams,
@@ -99,9 +105,7 @@ class Trainer(tf.Module):
             actions = routing.act(observations, episodes)  # decentralised: actor i sees only o_i
             state, rewards = env.step(state, actions)  # rewards [P, B, N]
             next_observations = env.observe(state)
-            # The 2018 original gives every agent the sum of all agents' rewards; returns stay the env's own.
-            trained_rewards = (tf.broadcast_to(tf.reduce_sum(rewards, axis=-1, keepdims=True), tf.shape(rewards))
-                               if config.shared_reward else rewards)  # [P, B, N]
+            trained_rewards = self._trained_rewards(state, rewards)  # [P, B, N]
             routing.store(episodes, observations, actions, trained_rewards, next_observations)
             episode_returns += rewards
             due = self._updates_due()
@@ -122,6 +126,18 @@ class Trainer(tf.Module):
         if hasattr(env, "goal_distance"):
             outputs["final_goal_distance"] = env.goal_distance(state)
         return outputs
+
+    def _trained_rewards(self, state, rewards: tf.Tensor) -> tf.Tensor:
+        """[P, B, N]: the rewards stored for training; the logged returns stay the env's own `rewards`.
+
+        With train_rewards, the other dynamics' rewards of the same next state (the physics stays the run's).
+        With shared_reward, every agent gets the sum of all agents' (the 2018 original's).
+        """
+        if self.reward_env is not None:
+            rewards = self.reward_env.rewards(state)
+        if self.config.shared_reward:
+            rewards = tf.broadcast_to(tf.reduce_sum(rewards, axis=-1, keepdims=True), tf.shape(rewards))
+        return rewards
 
     def _zero_totals(self) -> dict:
         """The update sums an iteration accumulates, [P, N] each (the approximation ones stay zero without

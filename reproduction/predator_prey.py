@@ -9,7 +9,8 @@ adversary_0..2 are the paper's agents). PP1: prey max speed 1.3 (mpe2's default,
 predators); PP2: 2.0 (100% faster). 128-unit nets, 3 seeds, 25000 episodes (the paper says "until
 convergence"). Evaluation: 1000 mpe2 episodes per seed; prey touches are defined in maddpg/metrics/tag.py.
 Saved as results/predator_prey/table3.{md,csv}. `--variant=pp1_l2` runs PP1 with 2 obstacles (mpe2's and the
-reference code's default) for the obstacle-count study; neither the script's default nor the paper driver runs it.
+reference code's default) for the obstacle-count study, `--variant=pp_even` a prey no faster than the predators
+(max_speed 1.0) for the prey-speed study; neither the script's default nor the paper driver runs them.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ EXPERIMENT = Experiment(
     default_episodes=25_000,
     table_name="table3",
     hidden_units=128,
-    # The obstacle-count study (python -m reproduction.ablations --study=pp_obstacles): mpe2's default 2.
-    study_variants={"pp1_l2": "tag_pp1_l2"},
+    # The obstacle-count study (python -m reproduction.ablations --study=pp_obstacles): mpe2's default 2; the
+    # prey-speed study (--study=pp_prey_speed): the prey no faster than the predators.
+    study_variants={"pp1_l2": "tag_pp1_l2", "pp_even": "tag_pp_even"},
 )
 
 if __name__ == "__main__":

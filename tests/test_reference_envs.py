@@ -32,7 +32,8 @@ def _prey(env):
 def test_names_match_paper_experiments():
     assert scenario_names() == [
         "speaker_listener", "spread_n3", "spread_n6", "push", "adversary_n2", "adversary_n4",
-        "tag_pp1", "tag_pp2", "tag_pp1_l2", "crypto", "ensemble_tag",  # tag_pp1_l2: the obstacle-count study's
+        # tag_pp1_l2 and tag_pp_even: the obstacle-count and prey-speed studies'
+        "tag_pp1", "tag_pp2", "tag_pp1_l2", "tag_pp_even", "crypto", "ensemble_tag",
     ]
     for name, spec in SCENARIOS.items():
         assert spec.name == name

@@ -190,6 +190,35 @@ def test_shared_reward_stores_the_sum_and_logs_each_agents_own(make_config):
     np.testing.assert_allclose(stored.sum(), 3 * returns.sum(), rtol=1e-4)
 
 
+def test_train_rewards_store_the_other_dynamics_rewards_on_the_same_physics(make_config):
+    """Physical deception in paper physics, trained on mpe2's rewards: the logged returns (paper rewards) and
+    so the trajectory equal a default run's, while the stored adversary reward is mpe2's -d instead of -d^2;
+    the good agents' reward is the same in both."""
+    fields = dict(scenario="adversary_n2", critic_kinds=("maddpg",) * 3, num_envs=10, warmup_transitions=10**6,
+                  dynamics="paper")
+    default, default_outputs = _run_iterations(make_config(**fields), 1)
+    mixed, mixed_outputs = _run_iterations(make_config(**fields, train_rewards="mpe2"), 1)
+    np.testing.assert_array_equal(mixed_outputs[0]["episode_returns"].numpy(),
+                                  default_outputs[0]["episode_returns"].numpy())
+    rows = int(mixed.buffer.size)
+    paper_stored = default.buffer.rewards[:rows].numpy()  # [rows, N]: adversary first
+    mpe2_stored = mixed.buffer.rewards[:rows].numpy()
+    np.testing.assert_array_equal(mpe2_stored[:, 1:], paper_stored[:, 1:])
+    assert (paper_stored[:, 0] < 0).all()
+    np.testing.assert_allclose(mpe2_stored[:, 0], -np.sqrt(-paper_stored[:, 0]), rtol=1e-5)
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(scenario="speaker_listener", train_rewards="mpe2"), "rewards are the same in both dynamics"),
+    (dict(scenario="spread_n3", critic_kinds=("maddpg",) * 3, dynamics="paper", train_rewards="paper"),
+     "is what train_rewards=dynamics already gives"),
+    (dict(scenario="spread_n3", critic_kinds=("maddpg",) * 3, train_rewards="2017"), "unknown train_rewards"),
+])
+def test_train_rewards_refuses_what_changes_nothing(make_config, fields, message):
+    with pytest.raises(ValueError, match=message):
+        make_config(**fields)
+
+
 def test_shared_reward_is_refused_for_competitive_scenarios(make_config):
     with pytest.raises(ValueError, match="shared_reward is the original's for"):
         make_config(scenario="push", shared_reward=True)

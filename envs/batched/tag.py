@@ -49,6 +49,7 @@ _SCENARIO_BY_SETUP = {
     (3, 3, 4.0, 1.3): "tag_pp1",  # mpe2's prey
     (3, 3, 4.0, 2.0): "tag_pp2",  # the paper's faster prey
     (3, 2, 4.0, 1.3): "tag_pp1_l2",  # PP1 with mpe2's default 2 obstacles (the obstacle-count study)
+    (3, 3, 4.0, 1.0): "tag_pp_even",  # the prey no faster than the predators (the prey-speed study)
     (4, 1, 6.0, 1.3): "ensemble_tag",  # Table 6: N = 4, L = 1, prey accel 6 vs the predators' 3
 }
 
