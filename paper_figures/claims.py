@@ -111,6 +111,11 @@ THREE_SEED_NOTE = ("With 3 seeds a side, full separation gives a degenerate [1.0
                    "bootstrap cannot see beyond 3 values): read 3-v-3 verdicts as weak evidence.")
 
 
+def probability_text(row) -> str:
+    """A claim result's probability of improvement with its interval, e.g. '0.93 [0.79, 1.00]'."""
+    return f"{row.probability:.2f} [{row.ci_low:.2f}, {row.ci_high:.2f}]"
+
+
 def claims_markdown(frame: pd.DataFrame) -> str:
     """The claims of one dynamics as a markdown table (run claims only)."""
     lines = ["| table | the paper's claim | metric | seeds | P(improvement) [95% CI] | verdict |",
@@ -119,7 +124,7 @@ def claims_markdown(frame: pd.DataFrame) -> str:
         if row.verdict == "not run":
             continue
         lines.append(f"| {row.table} | {row.claim} | `{row.metric}` | {row.better_n} v {row.worse_n} | "
-                     f"{row.probability:.2f} [{row.ci_low:.2f}, {row.ci_high:.2f}] | {row.verdict} |")
+                     f"{probability_text(row)} | {row.verdict} |")
     return "\n".join(lines)
 
 
@@ -137,8 +142,8 @@ def summary_markdown(tables, claims: pd.DataFrame, dynamics: str) -> str:
         cells = f"{inside} of {len(judged)}" if len(judged) else "no paper numbers"
         rows = claims[(claims["table"] == table.layout.name) & (claims["dynamics"] == dynamics)
                       & (claims["verdict"] != "not run")]
-        verdicts = "; ".join(f"{row.claim}: {row.verdict} ({row.probability:.2f} [{row.ci_low:.2f}, "
-                             f"{row.ci_high:.2f}], {row.better_n} v {row.worse_n} seeds)" for row in rows.itertuples())
+        verdicts = "; ".join(f"{row.claim}: {row.verdict} ({probability_text(row)}, {row.better_n} v "
+                             f"{row.worse_n} seeds)" for row in rows.itertuples())
         lines.append(f"| {table.layout.display_name} | {cells} | {verdicts or '-'} | "
                      f"{_misses_cell(table.layout.name, len(judged) - inside, dynamics)} |")
     return "\n".join(lines)

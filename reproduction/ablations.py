@@ -282,7 +282,7 @@ def trajectory_markdown(study: Study, root: Path) -> str:
 
 def claims_markdown(study: Study, root: Path) -> str:
     """Per value, the paper's claims about the study's table (paper_figures.claims), or '' if it has none."""
-    from paper_figures.claims import CLAIMS, claim_results
+    from paper_figures.claims import CLAIMS, claim_results, probability_text
 
     if not any(claim.table == study.table for claim in CLAIMS):
         return ""
@@ -293,8 +293,8 @@ def claims_markdown(study: Study, root: Path) -> str:
             continue
         frame = claim_results(results, study.dynamics_of(value))
         for row in frame[(frame["table"] == study.table) & (frame["verdict"] != "not run")].itertuples():
-            lines.append(f"| {value.label} | {row.claim} | {row.probability:.2f} [{row.ci_low:.2f}, "
-                         f"{row.ci_high:.2f}] | {row.better_n} v {row.worse_n} | {row.verdict} |")
+            lines.append(f"| {value.label} | {row.claim} | {probability_text(row)} | {row.better_n} v "
+                         f"{row.worse_n} | {row.verdict} |")
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
