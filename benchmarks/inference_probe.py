@@ -88,8 +88,7 @@ def play(trainer, episodes: int):
     observations, actions = [[] for _ in env.agents], [[] for _ in env.agents]
     for _ in range(config.episode_length):
         step_observations = env.observe(state)
-        step_actions = learner._sample_actions([actor(obs) for actor, obs in zip(learner.actors, step_observations)],
-                                               trainer.rng)
+        step_actions = learner.act(step_observations, trainer.rng)  # the online actors, sampled as in training
         for j in range(len(env.agents)):
             observations[j].append(step_observations[j])
             actions[j].append(step_actions[j])
