@@ -12,7 +12,8 @@ script's defaults. A value whose runs are the experiment's committed ones (e.g. 
 Table 1) points at results/ itself: its script call finds the runs finished and trains nothing.
 
 Output per study: summary.csv and summary.md (per value, the study's table cells: mean and 95% seed
-interval beside the paper's number, and the first and last logged values of the series it follows),
+interval beside the paper's number, the first and last logged values of the series it follows, the paper's
+claims per value, and for the speaker-listener studies Fig. 6's count of seeds that learned over training),
 paper_figures/figures/ablation_<study>.png (the team's training reward per value, or that series), and the README
 section between the `ablations` markers ("What moves each table"), generated from every summary.
 Exit codes: 0 done, 1 a study's script failed, 2 bad input.
@@ -297,6 +298,35 @@ def claims_markdown(study: Study, root: Path) -> str:
                          f"{row.worse_n} | {row.verdict} |")
     return "\n".join(lines) if len(lines) > 2 else ""
 
+# Fig. 6's "learned" fraction, read at these episodes and at each value's last logging point.
+LEARNED_AT_EPISODES = (5000, 10000, 15000, 20000)
+
+
+def learned_markdown(study: Study, root: Path) -> str:
+    """Fig. 6 per value: of the seeds of each run, how many had learned (paper_figures.aggregate's final goal
+    distance below its threshold) at LEARNED_AT_EPISODES and at the end; '' without speaker-listener runs (Fig.
+    6's criterion is calibrated on the listener, so it exists only for CC and policy inference)."""
+    from paper_figures.aggregate import LEARNED_DISTANCE_METRIC, LEARNED_DISTANCE_THRESHOLD, success_rate_curve
+
+    header = " | ".join(f"ep {episode}" for episode in LEARNED_AT_EPISODES)
+    lines = [f"Seeds that learned (Fig. 6: the logged final goal distance below {LEARNED_DISTANCE_THRESHOLD}):", "",
+             f"| value | run | {header} | end |", "|---|---|" + "---|" * (len(LEARNED_AT_EPISODES) + 1)]
+    for value in study.values:
+        metrics = _value_metrics(study, value, root)
+        if metrics is None:
+            continue
+        # the threshold is calibrated on the listener's plateau (paper_figures.aggregate): speaker_listener only
+        logged = metrics[(metrics["metric"] == LEARNED_DISTANCE_METRIC) & (metrics["role"] == "team")
+                         & (metrics["scenario"] == "speaker_listener")]
+        for (scenario, algorithm), _ in logged.groupby(["scenario", "algorithm"]):
+            curve = success_rate_curve(logged, study.experiment, scenario, algorithm).set_index("episode")
+            cells = [f"{curve.at[e, 'learned']} of {curve.at[e, 'n']}" if e in curve.index else "-"
+                     for e in LEARNED_AT_EPISODES]
+            end = curve.iloc[-1]
+            cells.append(f"{int(end['learned'])} of {int(end['n'])} (ep {curve.index[-1]})")
+            lines.append(f"| {value.label} | {algorithm} | {' | '.join(cells)} |")
+    return "\n".join(lines) if len(lines) > 4 else ""
+
 
 def summary_markdown(study: Study, frame) -> str:
     """One study: its question and, per value and cell, mean [95% CI] (n) beside the paper."""
@@ -369,9 +399,9 @@ def summarize(root: Path, readme: str, figures_dir: Path) -> None:
         text = summary_markdown(study, frame)
         if study.trajectories:
             text += "\n\n" + trajectory_markdown(study, root)
-        claims = claims_markdown(study, root)
-        if claims:
-            text += "\n\n" + claims
+        for extra in (claims_markdown(study, root), learned_markdown(study, root)):
+            if extra:
+                text += "\n\n" + extra
         values = ", ".join(f"{label} ({count} cells)" for label, count in frame.groupby("value", sort=False).size().items())
         summary_path = out / "summary.md"
         missing = [value.label for value in study.values if value.label not in set(frame["value"])]

@@ -1,6 +1,7 @@
 """The paper's claims tested with the probability of improvement, and the ablation studies' command line."""
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +104,28 @@ def test_a_study_scenario_fills_the_paper_scenarios_cells(tmp_path):
     frame = ablations.study_frame(mpe2_study, tmp_path)
     assert set(frame["scenario"]) == {"tag_pp1"} and (frame["n"] == 3).all() and len(frame) == 1
     assert ablations.study_frame(dataclasses.replace(mpe2_study, table_scenarios=()), tmp_path).empty
+
+
+def test_the_learned_fraction_counts_seeds_below_fig6s_threshold(tmp_path):
+    """learned_markdown's end column is, per run, the number of seeds whose last logged final goal distance
+    is below Fig. 6's threshold (counted here from metrics.csv directly); a study without speaker-listener
+    runs has no such table."""
+    import pandas as pd
+
+    from paper_figures.aggregate import LEARNED_DISTANCE_THRESHOLD
+
+    study = next(study for study in ablations.STUDIES if study.name == "cc_length")
+    value = next(value for value in study.values if not value.committed_runs)
+    source = REPO / "results" / "cooperative_communication" / "paper_maddpg_s0-9_ep25000"
+    target = study.folder(value, tmp_path) / "cooperative_communication" / source.name
+    shutil.copytree(source, target)
+    metrics = pd.read_csv(target / "metrics.csv")
+    distances = metrics[(metrics["metric"] == "final_goal_distance") & (metrics["role"] == "team")]
+    last = distances[distances["episode"] == distances["episode"].max()]
+    learned = int((last.groupby("seed")["value"].mean() < LEARNED_DISTANCE_THRESHOLD).sum())
+    assert 0 < learned < 10  # the committed run has seeds on both sides, so the count is informative
+    text = ablations.learned_markdown(dataclasses.replace(study, values=(value,)), tmp_path)
+    row = next(line for line in text.splitlines() if line.startswith(f"| {value.label} | maddpg |"))
+    assert row.endswith(f"| {learned} of 10 (ep 25000) |")
+    pd_study = next(study for study in ablations.STUDIES if study.name == "pd_dynamics")
+    assert ablations.learned_markdown(pd_study, tmp_path) == ""
