@@ -42,7 +42,8 @@ the closest committed run: same experiment, scenario and pairing; else same expe
 same experiment; else the median of all. Training is about 90% of a run; evaluation is inside the rate only
 for the baselines. The critical path for N machines is a greedy longest-first schedule of the runs on N x
 (CPUs per machine) slots, cross-play after its two runs: about total / slots, but never under the longest
-single run.
+single run. A run that resumes counts only the share its latest checkpoint has not done (the plan line says
+how much is checkpointed); the plan's per-run seconds stay the whole run's.
 
 Exit codes: 0 every run done and the figures built, 1 a run failed (the others still run), 2 bad input.
 """
@@ -57,6 +58,7 @@ import inspect
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import statistics
@@ -130,6 +132,7 @@ class PlannedRun:
         after: run_dirs this one waits for.
         state: "finished", "resume" (a folder of the same config exists) or "new".
         units: episodes x seeds x agents (what the estimate scales with).
+        done_fraction: of a "resume" MADDPG run, the share of its episodes its latest checkpoint holds.
     """
 
     experiment: str
@@ -141,6 +144,12 @@ class PlannedRun:
     after: tuple[Path, ...] = ()
     state: str = "new"
     units: int = 0
+    done_fraction: float = 0.0
+
+    @property
+    def seconds_left(self) -> float:
+        """The estimate of what is left to do: a resumed run restarts from its latest checkpoint."""
+        return self.seconds * (1.0 - self.done_fraction)
 
     @property
     def name(self) -> str:
@@ -306,8 +315,23 @@ def check_run_dirs(plan: list[PlannedRun]) -> None:
             else:
                 results.prepare_run_dir(run.run_dir, run.config)
             run.state = "finished" if is_finished(run) else "resume"
+            if run.state == "resume" and run.kind == "maddpg":
+                run.done_fraction = checkpointed_episodes(run.run_dir) / run.config.episodes
         elif run.run_dir.exists() and any(run.run_dir.iterdir()):
             raise UsageError(f"{run.run_dir} exists and is not a run folder; move it away or pass another --results_dir")
+
+
+CHECKPOINT_NUMBER = re.compile(r'^model_checkpoint_path: "ckpt-(\d+)"', re.MULTILINE)
+
+
+def checkpointed_episodes(run_dir: Path) -> int:
+    """Episodes per seed held by a run's latest resume checkpoint (maddpg.run numbers them so), 0 without one;
+    read from TensorFlow's text index, so planning loads no TensorFlow."""
+    try:
+        match = CHECKPOINT_NUMBER.search((run_dir / results.CHECKPOINT_DIR / "checkpoint").read_text())
+    except OSError:
+        return 0
+    return int(match.group(1)) if match else 0
 
 
 def is_finished(run: PlannedRun) -> bool:
@@ -420,14 +444,14 @@ def schedule(plan: list[PlannedRun], slots: int) -> float:
     done_at: dict[Path, float] = {}
     free = [0.0] * max(1, slots)
     heapq.heapify(free)
-    waiting = sorted(pending, key=lambda run: -run.seconds)
+    waiting = sorted(pending, key=lambda run: -run.seconds_left)
     while waiting:
         ready = [run for run in waiting if all(d in done_at or d not in {r.run_dir for r in pending} for d in run.after)]
         run = ready[0]
         waiting.remove(run)
         start = max(heapq.heappop(free), *(done_at.get(d, 0.0) for d in run.after), 0.0)
-        done_at[run.run_dir] = start + run.seconds
-        heapq.heappush(free, start + run.seconds)
+        done_at[run.run_dir] = start + run.seconds_left
+        heapq.heappush(free, start + run.seconds_left)
     return max(done_at.values(), default=0.0)
 
 
@@ -437,14 +461,15 @@ def print_plan(plan: list[PlannedRun], options) -> None:
         episodes = getattr(run.config, "episodes", 0)
         print(f"  {run.state:8s} {run.seconds:8.0f} s {memory_bytes(run) / 2**30:5.1f} GB  {run.name}  ({run.kind}, "
               f"{len(seeds)} seeds x {episodes} "
-              f"episodes{', after ' + ', '.join(d.name for d in run.after) if run.after else ''})")
+              f"episodes{', after ' + ', '.join(d.name for d in run.after) if run.after else ''}"
+              f"{f'; {run.done_fraction:.0%} checkpointed, {run.seconds_left:.0f} s left' if run.done_fraction else ''})")
     todo = [run for run in plan if run.state != "finished"]
-    total = sum(run.seconds for run in todo)
-    longest = max(todo, key=lambda run: run.seconds, default=None)
+    total = sum(run.seconds_left for run in todo)
+    longest = max(todo, key=lambda run: run.seconds_left, default=None)
     print(f"plan: {len(plan)} runs ({len(plan) - len(todo)} finished already), {total:.0f} s = {total / 3600:.2f} h "
           f"of work left")
     if longest is not None:
-        print(f"longest single run: {longest.name}, {longest.seconds:.0f} s")
+        print(f"longest single run: {longest.name}, {longest.seconds_left:.0f} s")
     machines = sorted({1, 2, 4, 8, options.machines})
     for n in machines:
         slots = n * options.cpus_per_machine
@@ -590,7 +615,7 @@ def execute(plan: list[PlannedRun], options, command: str, token: str | None) ->
                            tuple((sources[d].label, sources[d].config, str(d)) for d in run.after))
             memory = {"memory": requests[run.run_dir]} if requests[run.run_dir] else {}
             in_flight[remote.options(**memory).remote(task)] = (run, time.perf_counter())
-            print(f"[started] {run.name} ({run.state}, estimated {run.seconds:.0f} s, "
+            print(f"[started] {run.name} ({run.state}, estimated {run.seconds_left:.0f} s, "
                   f"{requests[run.run_dir] / 2**30:.1f} GB)", flush=True)
         if not in_flight:
             break
@@ -600,7 +625,7 @@ def execute(plan: list[PlannedRun], options, command: str, token: str | None) ->
             report = ray.get(ready_refs[0])
             done.add(run.run_dir)
             print(f"[finished] {run.name} in {_duration(report['wall_seconds'])} (on {report['host']}, node {report['node'][:8]})", flush=True)
-            done_estimate += run.seconds
+            done_estimate += run.seconds_left
             done_actual += time.perf_counter() - started
         except Exception as error:  # a RayTaskError wraps the run's own exception, its message first
             failed.add(run.run_dir)
@@ -608,7 +633,7 @@ def execute(plan: list[PlannedRun], options, command: str, token: str | None) ->
             failures.append(f"{run.name}: {message[-1] if message else type(error).__name__}")
             print(f"[failed] {run.name}: {failures[-1]}", flush=True)
         finished += 1
-        left = sum(r.seconds for r in pending) + sum(r.seconds for r, _ in in_flight.values())
+        left = sum(r.seconds_left for r in pending) + sum(r.seconds_left for r, _ in in_flight.values())
         speed = done_actual / done_estimate if done_estimate else 1.0
         print(f"[{finished}/{total} runs done] {_bar(finished, total)} elapsed {_duration(time.perf_counter() - started_at)}, "
               f"about {_duration(left * speed / window)} left", flush=True)

@@ -121,6 +121,21 @@ def test_memory_estimates_and_the_next_run_that_fits():
     assert paper.next_run([big], requests, held=0.0, budget=1e9, running=False) is big  # alone, it may start
 
 
+def test_a_resumed_run_counts_only_what_its_checkpoint_has_not_done(tmp_path):
+    """The plan's work left and the schedule count a resumed run from its latest checkpoint (ckpt-<episode>)."""
+    run = paper.PlannedRun("physical_deception", "n2", "maddpg", tmp_path / "run", None, seconds=1000.0)
+    assert paper.checkpointed_episodes(run.run_dir) == 0
+    (run.run_dir / "checkpoints").mkdir(parents=True)
+    (run.run_dir / "checkpoints" / "checkpoint").write_text(
+        'model_checkpoint_path: "ckpt-10000"\nall_model_checkpoint_paths: "ckpt-10000"\n')
+    assert paper.checkpointed_episodes(run.run_dir) == 10000
+    run.done_fraction = 10000 / 25000
+    assert run.seconds_left == pytest.approx(600.0)
+    other = paper.PlannedRun("covert_communication", "mvm", "maddpg", tmp_path / "other", None, seconds=700.0)
+    assert paper.schedule([run, other], slots=1) == pytest.approx(1300.0)
+    assert paper.schedule([run, other], slots=2) == pytest.approx(700.0)
+
+
 def test_the_baselines_plan_twice_in_one_process():
     """independent_baselines defines its flags in absl's global FLAGS at import, once: a second plan in the same
     process (a notebook, a test run) must find them again."""
