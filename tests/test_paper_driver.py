@@ -210,6 +210,7 @@ def test_a_worker_killed_mid_run_is_retried_and_resumes_to_identical_metrics(tmp
              runtime_env={"env_vars": {"PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}})
     try:
         remote = paper.remote_run_task(ray, max_retries=2)
+        assert remote._default_options["max_calls"] == 1  # every run in a new worker: no memory carried over
         refs = {name: remote.remote(task) for name, task in tasks.items()}
         deadline = time.time() + 240
         while not (announce.exists() and announce.read_text().strip()):
