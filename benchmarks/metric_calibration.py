@@ -162,6 +162,57 @@ def still(world, agent, rng, memo, dynamics):
     return still_action()
 
 
+# ---- covert communication: the three agents only speak; a policy returns a 4-entry utterance ---------------
+# Bob hears Alice's utterance of the step before (her communication state), Eve likewise; only the last step is
+# judged (maddpg/metrics/crypto.py), when every scripted speaker has repeated the same utterance for 24 steps.
+
+
+def _alice(world):
+    return next(agent for agent in world.agents if agent.speaker)
+
+
+def _candidates(world) -> np.ndarray:
+    """[2, 4]: the two messages the scenario draws (the landmarks' colours)."""
+    return np.array([landmark.color for landmark in world.landmarks])
+
+
+def _swap_by_key(utterance, key, candidates) -> np.ndarray:
+    """The nearest candidate to `utterance`, swapped for the other one when the key is the second candidate:
+    a one-bit cipher (XOR with the key bit), its own inverse."""
+    nearest = int(np.argmin(np.linalg.norm(candidates - utterance, axis=-1)))
+    flip = int(np.allclose(key, candidates[1]))
+    return candidates[nearest ^ flip].copy()
+
+
+def alice_plain(world, agent, rng, memo, dynamics):
+    return np.array(agent.goal_a.color, dtype=float)  # the message itself, readable by anyone
+
+
+def alice_keyed(world, agent, rng, memo, dynamics):
+    return _swap_by_key(agent.goal_a.color, agent.key, _candidates(world))
+
+
+def bob_decode(world, agent, rng, memo, dynamics):
+    alice = _alice(world)  # the env keeps the shared key on Alice; Bob observes it
+    return _swap_by_key(alice.state.c, alice.key, _candidates(world))
+
+
+def listener_copy(world, agent, rng, memo, dynamics):
+    return np.array(_alice(world).state.c, dtype=float)  # repeats what Alice said (an eavesdropper's naive guess)
+
+
+def listener_constant(world, agent, rng, memo, dynamics):
+    return _candidates(world)[0].copy()  # always guesses the first message
+
+
+def listener_silent(world, agent, rng, memo, dynamics):
+    return np.zeros(world.dim_c)  # equidistant from both messages: a tie, which fails
+
+
+def utter_random(world, agent, rng, memo, dynamics):
+    return rng.dirichlet(np.ones(world.dim_c))
+
+
 # ---- the calibration plan -------------------------------------------------------------------------------------
 
 
@@ -169,7 +220,9 @@ def run(scenario: str, roles, episodes: int, dynamics: str, seed: int = 0) -> di
     """Plays `episodes` episodes with a scripted policy per agent and returns the metric class's summary.
 
     roles: {"predicate name": policy}; an agent uses the policy of the first role whose test it passes
-    ("adversary": agent.adversary, "good": not adversary, "speaker": immobile, "all": any).
+    ("adversary": agent.adversary, "good": not adversary, "speaker": immobile, "all": any). Covert
+    communication's agents are named instead ("alice", "bob", "eve"): their policy's utterance is the whole
+    action.
     """
     env = _make_env(scenario, dynamics)
     world = env.unwrapped.world
@@ -183,6 +236,10 @@ def run(scenario: str, roles, episodes: int, dynamics: str, seed: int = 0) -> di
         while env.agents:
             actions = {}
             for name, agent in zip(env.possible_agents, world.agents):
+                speaker_policy = roles.get(name.split("_")[0])
+                if speaker_policy is not None:  # covert communication: the utterance is the action
+                    actions[name] = speaker_policy(world, agent, rng, memo, dynamics)
+                    continue
                 if not agent.movable:  # the speaker: its utterance does not matter to scripted listeners
                     actions[name] = np.zeros(env.action_space(name).shape)
                     continue
@@ -295,6 +352,31 @@ TABLES = [
                "random-level under 0.3) and at or below the scripted deception "
                "(cover v guess: 100 / ~50 at N=2, 100 / ~25-30 at N=4, the paper's MADDPG v MADDPG 94.4 / 39.2 "
                "and 81.5 / 28.3); the existing 0.3 stays.",
+    ),
+    dict(
+        title="Table 5: covert communication (crypto), Alice+Bob v Eve",
+        scenarios=[("", "crypto")],
+        policies=[("plain, Bob copies v Eve copies", {"alice": alice_plain, "bob": listener_copy,
+                                                      "eve": listener_copy}),
+                  ("keyed, Bob decodes v Eve copies", {"alice": alice_keyed, "bob": bob_decode,
+                                                       "eve": listener_copy}),
+                  ("keyed, Bob decodes v Eve constant", {"alice": alice_keyed, "bob": bob_decode,
+                                                         "eve": listener_constant}),
+                  ("keyed, Bob decodes v Eve random", {"alice": alice_keyed, "bob": bob_decode,
+                                                       "eve": utter_random}),
+                  ("keyed, Bob decodes v Eve silent", {"alice": alice_keyed, "bob": bob_decode,
+                                                       "eve": listener_silent}),
+                  ("random v random", {"alice": utter_random, "bob": utter_random, "eve": utter_random})],
+        readings=[("bob_success_percent", "Bob's last utterance strictly nearer the message than the other one"),
+                  ("eve_success_percent", "the same for Eve"),
+                  ("success_difference", "Bob minus Eve")],
+        paper="MADDPG v MADDPG 96.5 / 52.1; MADDPG v DDPG 96.8 / 44.4; DDPG v MADDPG 65.3 / 64.3; DDPG v DDPG "
+              "92.7 / 67.6 (Bob / Eve success %)",
+        chosen="nearest message, ties failing (unchanged). The message is one of two, so an Eve who cannot "
+               "read it (a key-dependent cipher) succeeds in about half the episodes whatever she says, a "
+               "copy, a constant guess or noise, and only a tie (a silent or undecided Eve) scores below. The "
+               "paper's Eve cells above 50 (64.3, 67.6) say its Alice leaked the message; MADDPG v DDPG's 44.4 "
+               "lies below every guessing Eve here.",
     ),
     dict(
         title="Table 6a: keep-away (push), frames the adversary holds the goal",

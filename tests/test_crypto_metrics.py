@@ -74,3 +74,20 @@ def test_decodes_message_reduces_to_comparing_two_entries():
         assert decodes_message(utterance, E1, candidates) == (utterance[1] > utterance[0])
     with pytest.raises(ValueError):
         decodes_message(E0, np.eye(4)[2], candidates)
+
+
+def test_the_calibration_scripts_read_as_their_behaviour():
+    """benchmarks/metric_calibration's covert scripts: a keyed cipher that Bob decodes always reaches him, a
+    plain message reaches a copying Eve too, and a silent Eve (a tie) never succeeds; a constant guess against
+    the cipher is right about half the time."""
+    from benchmarks import metric_calibration as calibration
+
+    def play(**roles):
+        return calibration.run("crypto", roles, episodes=40, dynamics="paper")
+
+    keyed = play(alice=calibration.alice_keyed, bob=calibration.bob_decode, eve=calibration.listener_silent)
+    assert keyed["bob_success_percent"] == 100.0 and keyed["eve_success_percent"] == 0.0
+    plain = play(alice=calibration.alice_plain, bob=calibration.listener_copy, eve=calibration.listener_copy)
+    assert plain["bob_success_percent"] == 100.0 and plain["eve_success_percent"] == 100.0
+    guess = play(alice=calibration.alice_keyed, bob=calibration.bob_decode, eve=calibration.listener_constant)
+    assert 25.0 <= guess["eve_success_percent"] <= 75.0
