@@ -63,7 +63,8 @@ MISSES: tuple[Miss, ...] = (
          "MADDPG v DDPG: our DDPG Eve succeeds in 52.6% of episodes, the level of an Eve who cannot read the "
          "message (against a keyed scripted Alice: a copy of her 51.7, a constant guess 49.0, noise 47.3; "
          f"[calibration]({CALIBRATION})); the paper's 44.4 lies below all of them: its Eve did worse than "
-         "guessing under our reading. DDPG v MADDPG: our DDPG Alice and Bob keep Bob at 83.5% where the paper's fell to 65.3 "
+         "guessing under our reading. DDPG v MADDPG: our DDPG Alice and Bob keep Bob at 83.5% where the "
+         "paper's fell to 65.3 "
          "(difference 23.0 against 1.0). Where Eve beats guessing (60.5 and 69.3 against DDPG Alice+Bob) our "
          "DDPG Alice leaks the message, as the paper's did (64.3, 67.6). Not studied further yet.",
          ("paper_figures/table5.csv", CALIBRATION, PAPER_NUMBERS)),

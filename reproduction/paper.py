@@ -455,14 +455,20 @@ def schedule(plan: list[PlannedRun], slots: int) -> float:
     return max(done_at.values(), default=0.0)
 
 
+def _resumed(run: PlannedRun) -> str:
+    """The plan line's note on a resumed run's checkpoint, or ''."""
+    if not run.done_fraction:
+        return ""
+    return f"; {run.done_fraction:.0%} checkpointed, {run.seconds_left:.0f} s left"
+
+
 def print_plan(plan: list[PlannedRun], options) -> None:
     for run in plan:
         seeds = getattr(run.config, "seeds", ())
         episodes = getattr(run.config, "episodes", 0)
         print(f"  {run.state:8s} {run.seconds:8.0f} s {memory_bytes(run) / 2**30:5.1f} GB  {run.name}  ({run.kind}, "
               f"{len(seeds)} seeds x {episodes} "
-              f"episodes{', after ' + ', '.join(d.name for d in run.after) if run.after else ''}"
-              f"{f'; {run.done_fraction:.0%} checkpointed, {run.seconds_left:.0f} s left' if run.done_fraction else ''})")
+              f"episodes{', after ' + ', '.join(d.name for d in run.after) if run.after else ''}{_resumed(run)})")
     todo = [run for run in plan if run.state != "finished"]
     total = sum(run.seconds_left for run in todo)
     longest = max(todo, key=lambda run: run.seconds_left, default=None)
