@@ -54,7 +54,7 @@ MISSES: tuple[Miss, ...] = (
          f"motionless agents ([calibration]({CALIBRATION})). Covering costs collisions: ours touch 1.010 times "
          "an episode, between motionless agents' 0.040 and the oracle's 2.480, against the paper's 0.209. The "
          "paper's row is what agents that barely move give; ours is a better policy, not a counting difference. "
-         "The other rows are not run yet in the paper dynamics.",
+         "N=6 is not run yet in the paper dynamics.",
          ("paper_figures/table2.csv", CALIBRATION, PAPER_NUMBERS)),
     Miss("table4",
          "The 2017 physics closes much of the gap at N=2 (MADDPG v MADDPG: difference 16.567 on mpe2 dynamics, 3 "
