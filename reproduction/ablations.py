@@ -314,7 +314,7 @@ def learned_markdown(study: Study, root: Path) -> str:
     """Fig. 6 per value: of the seeds of each run, how many had learned (paper_figures.aggregate's final goal
     distance below its threshold) at LEARNED_AT_EPISODES and at the end; '' without speaker-listener runs (Fig.
     6's criterion is calibrated on the listener, so it exists only for CC and policy inference)."""
-    from paper_figures.aggregate import LEARNED_DISTANCE_METRIC, LEARNED_DISTANCE_THRESHOLD, success_rate_curve
+    from paper_figures.aggregate import LEARNED_DISTANCE_THRESHOLD, success_rate_curve
 
     header = " | ".join(f"ep {episode}" for episode in LEARNED_AT_EPISODES)
     lines = [f"Seeds that learned (Fig. 6: the logged final goal distance below {LEARNED_DISTANCE_THRESHOLD}):", "",
@@ -324,14 +324,13 @@ def learned_markdown(study: Study, root: Path) -> str:
         if metrics is None:
             continue
         # the threshold is calibrated on the listener's plateau (paper_figures.aggregate): speaker_listener only
-        logged = metrics[(metrics["metric"] == LEARNED_DISTANCE_METRIC) & (metrics["role"] == "team")
-                         & (metrics["scenario"] == "speaker_listener")]
-        for (scenario, algorithm), _ in logged.groupby(["scenario", "algorithm"]):
-            curve = success_rate_curve(logged, study.experiment, scenario, algorithm).set_index("episode")
-            cells = [f"{curve.at[e, 'learned']} of {curve.at[e, 'n']}" if e in curve.index else "-"
-                     for e in LEARNED_AT_EPISODES]
-            end = curve.iloc[-1]
-            cells.append(f"{int(end['learned'])} of {int(end['n'])} (ep {curve.index[-1]})")
+        for algorithm in sorted(set(metrics.loc[metrics["scenario"] == "speaker_listener", "algorithm"])):
+            curve = success_rate_curve(metrics, study.experiment, "speaker_listener", algorithm).set_index("episode")
+            if curve.empty:
+                continue
+            counts = {episode: f"{int(row.learned)} of {int(row.n)}" for episode, row in curve.iterrows()}
+            cells = [counts.get(episode, "-") for episode in LEARNED_AT_EPISODES]
+            cells.append(f"{counts[curve.index[-1]]} (ep {curve.index[-1]})")
             lines.append(f"| {value.label} | {algorithm} | {' | '.join(cells)} |")
     return "\n".join(lines) if len(lines) > 4 else ""
 
