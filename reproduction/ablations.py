@@ -44,6 +44,10 @@ class Value:
     committed_runs: bool = False  # True: the experiment's own runs in results/ (nothing new to train)
 
 
+# folder -> paper_figures.runs.Results read from it, for one summarize (read-only: callers filter, never mutate)
+_LOADED: dict = {}
+
+
 @dataclasses.dataclass(frozen=True)
 class Study:
     """One factor of one experiment, the table it moves and the values it takes (the first is the default)."""
@@ -72,7 +76,10 @@ class Study:
         folder = self.folder(value, root)
         if not folder.is_dir():
             return None
-        results = load_results(folder)
+        # results/ holds every committed run: most values read it, so one summarize would load it about 70 times
+        if folder not in _LOADED:
+            _LOADED[folder] = load_results(folder)
+        results = _LOADED[folder]
         if not self.table_scenarios:
             return results
         renamed = dict(self.table_scenarios)
@@ -396,6 +403,7 @@ def _shown(path: Path) -> str:
 
 def summarize(root: Path, readme: str, figures_dir: Path) -> None:
     """Writes every study's summary.csv / summary.md / curves.png (those with runs) and the README section."""
+    _LOADED.clear()  # runs may have landed since an earlier call in this process
     sections = []
     for study in STUDIES:
         frame = study_frame(study, root)
