@@ -35,4 +35,4 @@ def test_the_summary_cell():
     assert _misses_cell("table1", 0, "paper") == "-"
     assert _misses_cell("table1", 3, "paper") == miss_for("table1").reason
     assert _misses_cell("table1", 3, "mpe2") == "not studied yet"
-    assert _misses_cell("table3", 3, "paper") == "not studied yet"  # no entry for Table 3 yet
+    assert _misses_cell("table_keep_away", 3, "paper") == "not studied yet"  # no entry for keep-away
