@@ -72,11 +72,12 @@ MISSES: tuple[Miss, ...] = (
          ("paper_figures/table3.csv", CALIBRATION, "results/ablations/pp_dynamics/summary.md",
           "results/ablations/pp_prey_speed/summary.md", PAPER_NUMBERS)),
     Miss("table4",
-         "The 2017 physics closes much of the gap at N=2 (MADDPG v MADDPG: difference 16.567 on mpe2 dynamics, 3 "
+         "The paper dynamics close much of the gap at N=2 (MADDPG v MADDPG: difference 16.567 on mpe2 dynamics, 3 "
          "seeds, against 46.2 here and the paper's 55.2; AG success 64.533 against 75.6 and 94.4; "
-         "[pd_dynamics](results/ablations/pd_dynamics/summary.md)), and the 2017 squared adversary reward does "
-         "that, not the physics: on the 2017 physics with mpe2's Euclidean reward the difference is 15.690 and AG "
-         "success 50.560 ([pd_rewards](results/ablations/pd_rewards/summary.md)). Our agents' success falls as training goes "
+         "[pd_dynamics](results/ablations/pd_dynamics/summary.md)), and their 2017 squared adversary reward "
+         "does that, not their physics: on the 2017 physics with mpe2's Euclidean reward the difference is "
+         "15.690 and AG success 50.560 ([pd_rewards](results/ablations/pd_rewards/summary.md)). "
+         "Our agents' success falls as training goes "
          "on: N=2 MADDPG v MADDPG reaches 96.150 at 5000 episodes (the paper's 94.4 inside its CI), 89.830 at "
          "10000 and 75.640 at our 25000, while the adversary's rises to 56.080 and falls to 29.440; no length "
          "gives the paper's row (39.2 for the adversary, a difference of 55.2 against our 43.670, 33.750 and "
