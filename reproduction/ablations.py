@@ -111,8 +111,9 @@ STUDIES: tuple[Study, ...] = (
           ("pd", "Table 4", "physical_deception", "table4"), ("covert", "Table 5", "covert_communication", "table5"),
           ("ka", "Keep-away", "keep_away", "table_keep_away"))),
     Study("cc_length", "Table 1: does training 60000 episodes (openai/maddpg's default length) instead of the "
-          "paper's 25000 change the reach?", "cooperative_communication", "table1", (),
-          (Value("ep25000", ("--episodes=25000",), committed_runs=True), Value("ep60000", ("--episodes=60000",)))),
+          "paper's 25000 change the reach? (MADDPG)", "cooperative_communication", "table1", (),
+          (Value("ep25000", ("--episodes=25000",), committed_runs=True),
+           Value("ep60000", ("--episodes=60000", "--pairing=maddpg")))),
     Study("cc_shared_reward", "Table 1: does the 2018 original's summed reward (each agent trains on both agents' "
           "-d2, i.e. twice it), which users of openai/maddpg run today, move the reach?",
           "cooperative_communication", "table1", (),
@@ -125,8 +126,9 @@ STUDIES: tuple[Study, ...] = (
           "lockstep (the same updates per transition) move the reach?", "cooperative_communication", "table1", (),
           (Value("envs100", ("--num_envs=100",), committed_runs=True), Value("envs1", ("--num_envs=1",)))),
     Study("pp_obstacles", "Table 3: does PP1 with 2 obstacles (mpe2's and openai/maddpg's default) instead of "
-          "the paper's stated 3 move the prey touches?", "predator_prey", "table3", (),
-          (Value("obstacles3", ("--variant=pp1",), committed_runs=True), Value("obstacles2", ("--variant=pp1_l2",))),
+          "the paper's stated 3 move the prey touches? (MADDPG v MADDPG)", "predator_prey", "table3", (),
+          (Value("obstacles3", ("--variant=pp1",), committed_runs=True),
+           Value("obstacles2", ("--variant=pp1_l2", "--pairing=maddpg_vs_maddpg"))),
           table_scenarios=(("tag_pp1_l2", "tag_pp1"),)),
     # Our predators touch PP1's prey about as often as scripted pursuit of a fleeing prey (1.5 an episode), the
     # paper's about as often as pursuit of a motionless one (11): would a prey no faster than them be caught so?

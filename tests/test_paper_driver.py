@@ -201,7 +201,7 @@ def test_smoke_paper_on_a_two_node_cluster(tmp_path):
 def test_a_worker_killed_mid_run_is_retried_and_resumes_to_identical_metrics(tmp_path, make_config):
     import ray
 
-    config = make_config(episodes=600, log_every_episodes=50, checkpoint_every_episodes=100)
+    config = make_config(episodes=300, log_every_episodes=50, checkpoint_every_episodes=100)
     announce = tmp_path / "announce.txt"
     tasks = {name: paper.RunTask("maddpg", "test", str(tmp_path / "test" / name), config,
                                  announce_file=str(announce) if name == "killed" else None)
@@ -217,7 +217,7 @@ def test_a_worker_killed_mid_run_is_retried_and_resumes_to_identical_metrics(tmp
             assert time.time() < deadline, "no checkpoint announced"
             time.sleep(0.05)
         pid = int(announce.read_text().split()[0])
-        os.kill(pid, signal.SIGKILL)  # the worker process, after its first checkpoint (episode 100 of 600)
+        os.kill(pid, signal.SIGKILL)  # the worker process, after its first checkpoint (episode 100 of 300)
         reports = {name: ray.get(ref, timeout=300) for name, ref in refs.items()}
     finally:
         ray.shutdown()
