@@ -4,6 +4,8 @@ A claim names two table cells of the same experiment, scenario and metric (the b
 one, as the paper has it) and which direction is better. Its result is P(a seed of the better side scores
 better than a seed of the worse side) with a 95% stratified-bootstrap interval (maddpg.stats); the claim
 holds when the whole interval lies above 0.5, is reversed when it lies below, and is not shown otherwise.
+A "no worse" claim (the paper's "A does as well as B", e.g. inferred against true policies) holds unless the
+whole interval lies below 0.5.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Claim:
     better: tuple[str | None, str]  # (algorithm or None for any, role)
     worse: tuple[str | None, str]
     higher_is_better: bool = True
+    no_worse: bool = False  # "better does as well as worse": holds unless shown worse (verdict)
 
 
 CLAIMS: tuple[Claim, ...] = (
@@ -69,6 +72,10 @@ CLAIMS: tuple[Claim, ...] = (
           "ensemble_tag", "prey_touches_per_episode", (None, "ensemble_v_single"), (None, "single_v_single")),
     Claim("table_keep_away", "MADDPG adversaries beat DDPG adversaries (v DDPG agents)", "keep_away", "push",
           "adversary_goal_frames", ("ddpg_vs_maddpg", "team"), ("ddpg_vs_ddpg", "team")),
+    # Sec. 4.2 / Fig. 7: a critic fed the inferred policies learns as well as one fed the true ones.
+    Claim("table_policy_inference", "inferred policies do as well as true ones (no worse)", "policy_inference",
+          "speaker_listener", "mean_episode_reward", ("inferred_policies", "team"), ("true_policies", "team"),
+          no_worse=True),
 )
 
 COLUMNS = ("table", "dynamics", "claim", "metric", "better_n", "worse_n", "probability", "ci_low", "ci_high",
@@ -83,15 +90,16 @@ def _values(evaluation: pd.DataFrame, claim: Claim, side: tuple[str | None, str]
     return values if claim.higher_is_better else -values
 
 
-def verdict(low: float, high: float) -> str:
-    """holds (interval above 0.5), reversed (below), not shown (straddles), or not run."""
+def verdict(low: float, high: float, no_worse: bool = False) -> str:
+    """holds (interval above 0.5), reversed (below), not shown (straddles), or not run. With `no_worse`
+    (a claim that one side does as well as the other) a straddling interval holds too."""
     if pd.isna(low):
         return "not run"
     if low > 0.5:
         return "holds"
     if high < 0.5:
         return "reversed"
-    return "not shown"
+    return "holds" if no_worse else "not shown"
 
 
 def claim_results(results: Results, dynamics: str) -> pd.DataFrame:
@@ -103,7 +111,7 @@ def claim_results(results: Results, dynamics: str) -> pd.DataFrame:
         probability, low, high = probability_of_improvement(better, worse)
         records.append({"table": claim.table, "dynamics": dynamics, "claim": claim.text, "metric": claim.metric,
                         "better_n": len(better), "worse_n": len(worse), "probability": probability,
-                        "ci_low": low, "ci_high": high, "verdict": verdict(low, high)})
+                        "ci_low": low, "ci_high": high, "verdict": verdict(low, high, claim.no_worse)})
     return pd.DataFrame(records, columns=list(COLUMNS))
 
 

@@ -82,7 +82,8 @@ def results_section(tables: list[TableResult], figures: list[FigureOutcome], res
         parts += ["### What holds", wrap(
             f"Per table of {HEADLINE_DYNAMICS} dynamics: how many published cells lie inside our 95% seed interval, "
             "and each of the paper's \"A beats B\" claims with the probability that a seed of A beats a seed of B "
-            "(holds: the whole interval above 0.5; reversed: below; not shown: it straddles 0.5). All claims, both "
+            "(holds: the whole interval above 0.5; reversed: below; not shown: it straddles 0.5; a \"no worse\" "
+            "claim holds unless reversed). All claims, both "
             "dynamics: `claims.csv` beside the tables. The last column says what we measured about the cells that miss "
             "(paper_figures/misses.py: every number in it is read from a committed file, which a test checks). "
             + THREE_SEED_NOTE),
