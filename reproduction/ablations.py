@@ -123,9 +123,10 @@ STUDIES: tuple[Study, ...] = (
           (Value("sampled", ("--eval_actions=sampled",), committed_runs=True),
            Value("greedy", ("--eval_actions=greedy",)))),
     Study("cc_num_envs", "Table 1: does stepping one env per seed (the paper's code) instead of our 100 in "
-          "lockstep (the same updates per transition) move the reach? (MADDPG)", "cooperative_communication", "table1",
-          (), (Value("envs100", ("--num_envs=100",), committed_runs=True),
-               Value("envs1", ("--num_envs=1", "--pairing=maddpg")))),
+          "lockstep (the same updates per transition) move the reach? (MADDPG)",
+          "cooperative_communication", "table1", (),
+          (Value("envs100", ("--num_envs=100",), committed_runs=True),
+           Value("envs1", ("--num_envs=1", "--pairing=maddpg")))),
     Study("pp_obstacles", "Table 3: does PP1 with 2 obstacles (mpe2's and openai/maddpg's default) instead of "
           "the paper's stated 3 move the prey touches? (MADDPG v MADDPG)", "predator_prey", "table3", (),
           (Value("obstacles3", ("--variant=pp1",), committed_runs=True),
