@@ -13,7 +13,8 @@ The cross-play folder (results/<experiment>/<..._cross_play_...>/) records what 
   nothing.
 - evaluation.csv: the shared rows schema (maddpg/results.py), role "<agents kind>_v_<adversaries kind>",
   episode = source_training_episodes (the training the evaluated policies had).
-- meta.json: provenance, evaluation_complete, the sources' paths and the command.
+- meta.json: provenance, evaluation_complete, the sources' paths (relative to the repository when inside it),
+  the command and wall_seconds (the evaluation's time: reproduction/paper.py calibrates its estimate on it).
 Folders written before this layout hold a whole TrainConfig (algorithm cross_play) in config.json; they are
 read (and recognised as complete) as they are.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from pathlib import Path
 
 from maddpg import results
@@ -157,7 +159,9 @@ def cross_play_run(cross_dir: Path, single_dir: Path, ensemble_dir: Path, *, wor
     # No evaluation.csv yet (never started, or interrupted): evaluate from the start.
     if announce is not None:
         announce(f"cross-play of {Path(single_dir).name} and {Path(ensemble_dir).name}: 4 combinations")
+    started = time.monotonic()
     settings, rows = evaluate_cross_play(single_dir, ensemble_dir, workers)
+    wall_seconds = round(time.monotonic() - started, 2)
     cross_dir.mkdir(parents=True, exist_ok=True)
     (cross_dir / results.CONFIG_FILE).write_text(json.dumps(settings.to_json(), indent=2, sort_keys=True) + "\n")
     temporary = cross_dir / (results.EVALUATION_FILE + ".partial")
@@ -165,5 +169,7 @@ def cross_play_run(cross_dir: Path, single_dir: Path, ensemble_dir: Path, *, wor
     results.MetricsWriter(temporary, settings).write(rows)
     os.replace(temporary, cross_dir / results.EVALUATION_FILE)
     results.update_meta(cross_dir, kind=CROSS_PLAY, evaluation_complete=True, dynamics=settings.dynamics,
-                        command=command, sources={"single": str(single_dir), "ensemble": str(ensemble_dir)})
+                        command=command, wall_seconds=wall_seconds,
+                        sources={"single": results.recorded_path(single_dir),
+                                 "ensemble": results.recorded_path(ensemble_dir)})
     return True

@@ -102,6 +102,14 @@ def update_meta(run_dir: Path, **fields) -> dict:
     return meta
 
 
+def recorded_path(path: Path) -> str:
+    """path as a meta.json records it: relative to the repository root when inside it (so a committed folder
+    does not carry the checkout it was made in), else absolute."""
+    path = Path(path).resolve()
+    root = Path(__file__).resolve().parent.parent
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
 def intra_op_threads() -> int:
     """TensorFlow's intra-op thread count in this process (TF_NUM_INTRAOP_THREADS, else one per core).
 

@@ -40,7 +40,9 @@ rate is calibrated on the committed runs under results/ (the sum of meta.json's 
 the baselines' train_seconds + eval_seconds, divided by that run's episodes x seeds x agents), taken from
 the closest committed run: same experiment, scenario and pairing; else same experiment and scenario; else
 same experiment; else the median of all. Training is about 90% of a run; evaluation is inside the rate only
-for the baselines. The critical path for N machines is a greedy longest-first schedule of the runs on N x
+for the baselines. A cross-play evaluation's rate is per evaluated episode (4 combinations x eval_episodes x
+seeds), from the wall_seconds in a committed cross-play folder's meta.json, the ablation studies' included
+(same scenario, else any). The critical path for N machines is a greedy longest-first schedule of the runs on N x
 (CPUs per machine) slots, cross-play after its two runs: about total / slots, but never under the longest
 single run. A run that resumes counts only the share its latest checkpoint has not done (the plan line says
 how much is checkpointed); the plan's per-run seconds stay the whole run's.
@@ -348,9 +350,13 @@ def is_finished(run: PlannedRun) -> bool:
 
 
 def calibration(results_dir: Path = REPO_ROOT / "results") -> list[dict]:
-    """Seconds per (episode x seed x agent) of every committed run with recorded wall times."""
+    """Seconds per (episode x seed x agent) of every committed run with recorded wall times, and per
+    (combination x episode x seed) of every committed cross-play (algorithm "cross_play") that recorded its own."""
     rates = []
-    for meta_path in sorted(results_dir.glob("*/*/meta.json")):
+    # Cross-play folders of the ablation studies too: what a cross-play costs does not depend on how its
+    # runs were trained.
+    cross_play = results_dir.glob(f"**/*_cross_play_*/{results.META_FILE}")
+    for meta_path in sorted(set(results_dir.glob(f"*/*/{results.META_FILE}")) | set(cross_play)):
         if meta_path.parent.name.startswith("smoke_"):
             continue
         try:
@@ -359,6 +365,9 @@ def calibration(results_dir: Path = REPO_ROOT / "results") -> list[dict]:
         except (OSError, ValueError):
             continue
         sessions = meta.get("sessions", [])
+        if meta.get("kind") == "cross_play":  # evaluation only: its wall_seconds over the episodes it played
+            rates += _cross_play_rate(meta, config, meta_path.parent.parent.name)
+            continue
         if "critic_kinds" in config:  # a MADDPG run
             seconds = sum(s.get("wall_seconds", 0) for s in sessions)
             agents = len(config["critic_kinds"])
@@ -372,12 +381,24 @@ def calibration(results_dir: Path = REPO_ROOT / "results") -> list[dict]:
     return rates
 
 
+def _cross_play_rate(meta: dict, config: dict, experiment: str) -> list[dict]:
+    """[the calibration entry] of a cross-play folder that recorded its wall time (units as _plan_cross_play
+    counts them: 4 combinations x eval_episodes x seeds), else []."""
+    units = 4 * int(config.get("eval_episodes", 0)) * len(config.get("seeds", []))
+    seconds = meta.get("wall_seconds", 0)
+    if not (seconds and units):
+        return []
+    return [{"experiment": experiment, "scenario": config.get("scenario"), "algorithm": "cross_play",
+             "rate": seconds / units}]
+
+
 def estimate(plan: list[PlannedRun], rates: list[dict]) -> None:
     """Sets each run's estimated seconds (see the module docstring)."""
-    overall = statistics.median(r["rate"] for r in rates) if rates else 1e-4
+    training = [r for r in rates if r["algorithm"] != "cross_play"]  # a cross-play rate is per evaluated episode
+    overall = statistics.median(r["rate"] for r in training) if training else 1e-4
     for run in plan:
-        if run.kind == "cross_play":  # evaluation only: about a tenth of a run's rate per episode (a guess)
-            run.seconds = START_SECONDS + 0.1 * overall * run.units * 25
+        if run.kind == "cross_play":
+            run.seconds = START_SECONDS + _cross_play_seconds_per_unit(run, rates, overall) * run.units
             continue
         keys = (("experiment", "scenario", "algorithm"), ("experiment", "scenario"), ("experiment",))
         scenario = getattr(run.config, "scenario", None)
@@ -385,11 +406,22 @@ def estimate(plan: list[PlannedRun], rates: list[dict]) -> None:
                   "scenario": scenario, "algorithm": run.config.algorithm}
         rate = overall
         for fields in keys:
-            matching = [r["rate"] for r in rates if all(r[f] == values[f] for f in fields)]
+            matching = [r["rate"] for r in training if all(r[f] == values[f] for f in fields)]
             if matching:
                 rate = statistics.median(matching)
                 break
         run.seconds = START_SECONDS + rate * run.units
+
+
+def _cross_play_seconds_per_unit(run: PlannedRun, rates: list[dict], overall: float) -> float:
+    """Seconds per evaluated episode x seed x combination: the committed cross-play of the same scenario,
+    else of any scenario, else (no cross-play folder recorded its time) a tenth of a training run's rate per
+    episode step (a guess)."""
+    played = [r for r in rates if r["algorithm"] == "cross_play"]
+    same = [r["rate"] for r in played if r["scenario"] == run.config.scenario]
+    if same or played:
+        return statistics.median(same or [r["rate"] for r in played])
+    return 0.1 * overall * 25
 
 
 # A training run's peak resident memory against the bytes of its replay buffer: measured 10.9 GB for a
