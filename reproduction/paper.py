@@ -532,7 +532,7 @@ def run_task(task: RunTask) -> dict:
         from reproduction.policy_ensembles import cross_play
 
         options = SimpleNamespace(eval_workers=task.eval_workers, smoke=task.smoke)
-        cross_play(options, [(label, config, Path(path)) for label, config, path in task.sources])
+        cross_play(options, [(label, config, Path(path)) for label, config, path in task.sources], task.command)
     else:
         from reproduction import independent_baselines
 

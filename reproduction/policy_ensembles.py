@@ -31,9 +31,12 @@ ENSEMBLE_SIZES = {"ka": 3, "pd": 3, "pp": 2}
 VARIANTS = {"ka": "push", "pd": "adversary_n2", "pp": "ensemble_tag"}
 
 
-def cross_play(options, plans) -> list[Path]:
+def cross_play(options, plans, command: str | None = None) -> list[Path]:
     """For each variant whose single and ensemble runs are both planned, their cross-play evaluation
     (maddpg.cross_play) in results/policy_ensembles/<dynamics>_<variant>_cross_play_<...>/.
+
+    command: the command line that asked for it, recorded in its meta.json (None: the ensemble run's; the
+    runs may have been trained by other commands, e.g. one --pairing each).
 
     Returns:
         the cross-play folders (new or already complete).
@@ -54,7 +57,7 @@ def cross_play(options, plans) -> list[Path]:
         folders.append(cross_dir)
         workers = options.eval_workers or (1 if options.smoke else None)
         cross_play_run(cross_dir, runs["single"], ensemble_dir, workers=workers,
-                       command=results.read_meta(ensemble_dir).get("command"),
+                       command=command or results.read_meta(ensemble_dir).get("command"),
                        announce=lambda line: print(f"[policy_ensembles] {variant}: {line}", flush=True))
     return folders
 

@@ -68,8 +68,9 @@ class Experiment:
         default_num_envs: the --num_envs default.
         train_fields: further TrainConfig fields of every run (e.g. log_every_episodes).
         smoke_fields: what --smoke sets beyond SMOKE_OVERRIDES (where those do not fit this experiment).
-        after_runs: called as after_runs(options, plans) once every run is trained and evaluated (plans as
-            build_configs returns them); returns further run folders for the table.
+        after_runs: called as after_runs(options, plans, command) once every run is trained and evaluated
+            (plans as build_configs returns them, command the command line); returns further run folders for
+            the table.
         study_variants: further variants --variant accepts that neither the script's default nor the paper
             driver runs (an ablation study's scenarios, e.g. PP1 with 2 obstacles).
     """
@@ -333,7 +334,7 @@ def run_experiment(experiment: Experiment, options, command: str | None = None) 
         workers = options.eval_workers or (1 if options.smoke else None)
         evaluate_weights(config, run_dir, weights, workers)
     if experiment.after_runs:
-        run_dirs += experiment.after_runs(options, plans)
+        run_dirs += experiment.after_runs(options, plans, command)
     return run_dirs
 
 

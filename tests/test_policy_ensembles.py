@@ -3,6 +3,7 @@ sub-policy each team played, and the script's smoke run with its cross-play eval
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -171,6 +172,15 @@ def test_smoke_run_trains_both_kinds_and_cross_plays_them(tmp_path):
             merged = own.merge(mine, on=["seed", "metric"], suffixes=("_own", "_cross"))
             assert len(merged) == len(own)
             np.testing.assert_allclose(merged["value_own"], merged["value_cross"])
+    # The cross-play records the command that ran it, not the one that trained its runs: a rerun with another
+    # command line evaluates it again (its runs are finished) under that line.
+    shutil.rmtree(cross_dir)
+    rerun = subprocess.run(command + ["--eval_workers=1"], cwd=REPO, capture_output=True, text=True, env=env,
+                           timeout=900)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "--eval_workers=1" in json.loads((cross_dir / "meta.json").read_text())["command"]
+    ensemble_meta = json.loads((experiment_dir / "smoke_paper_pp_ensemble_s0-1_ep240" / "meta.json").read_text())
+    assert "--eval_workers=1" not in ensemble_meta["command"]
     table = (experiment_dir / "smoke_table6.md").read_text()
     assert "PP N=4 L=1: collisions" in table and "not run" in table  # ka and pd were not asked for
     assert "cross-play of smoke_paper_pp_ensemble_s0-1_ep240 and smoke_paper_pp_single_s0-1_ep240" in " ".join(
