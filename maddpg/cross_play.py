@@ -170,6 +170,6 @@ def cross_play_run(cross_dir: Path, single_dir: Path, ensemble_dir: Path, *, wor
     os.replace(temporary, cross_dir / results.EVALUATION_FILE)
     results.update_meta(cross_dir, kind=CROSS_PLAY, evaluation_complete=True, dynamics=settings.dynamics,
                         command=command, wall_seconds=wall_seconds,
-                        sources={"single": results.recorded_path(single_dir),
-                                 "ensemble": results.recorded_path(ensemble_dir)})
+                        sources={"single": results.display_path(single_dir),
+                                 "ensemble": results.display_path(ensemble_dir)})
     return True

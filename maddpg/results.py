@@ -102,9 +102,9 @@ def update_meta(run_dir: Path, **fields) -> dict:
     return meta
 
 
-def recorded_path(path: Path) -> str:
-    """path as a meta.json records it: relative to the repository root when inside it (so a committed folder
-    does not carry the checkout it was made in), else absolute."""
+def display_path(path: Path) -> str:
+    """path as meta.json files, tables and summaries name it: relative to the repository root when inside it
+    (so a committed file does not carry the checkout it was made in), else absolute."""
     path = Path(path).resolve()
     root = Path(__file__).resolve().parent.parent
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)

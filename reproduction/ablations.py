@@ -29,6 +29,8 @@ from typing import Sequence
 
 from absl import flags
 
+from maddpg.results import display_path
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ABLATIONS_DIR = REPO_ROOT / "results" / "ablations"
 START_MARKER = "<!-- ablations:start -->"
@@ -92,9 +94,8 @@ class Study:
 
     def command(self, value: Value, root: Path) -> list[str]:
         folder = self.folder(value, root)
-        shown = folder.relative_to(REPO_ROOT) if folder.is_relative_to(REPO_ROOT) else folder
         return ["python", "-m", f"reproduction.{self.experiment}", *self.base_flags, *value.flags,
-                f"--results_dir={shown}", "--noprogress"]
+                f"--results_dir={display_path(folder)}", "--noprogress"]
 
 
 STUDIES: tuple[Study, ...] = (
@@ -401,10 +402,6 @@ def curves_figure(study: Study, root: Path, path: Path) -> bool:
     return drawn
 
 
-def _shown(path: Path) -> str:
-    return str(path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path)
-
-
 def summarize(root: Path, readme: str, figures_dir: Path) -> None:
     """Writes every study's summary.csv / summary.md / curves.png (those with runs) and the README section."""
     _LOADED.clear()  # runs may have landed since an earlier call in this process
@@ -427,14 +424,14 @@ def summarize(root: Path, readme: str, figures_dir: Path) -> None:
         missing = [value.label for value in study.values if value.label not in set(frame["value"])]
         values += f"; not run yet: {', '.join(missing)}" if missing else ""
         readme_text = (f"- **{study.name}**: {study.question} Run: {values}. "
-                       f"[{_shown(summary_path)}]({_shown(summary_path)})")
+                       f"[{display_path(summary_path)}]({display_path(summary_path)})")
         figure = figures_dir / f"ablation_{study.name}.png"
         if curves_figure(study, root, figure):
-            text += f"\n\nCurves: `{_shown(figure)}`."
-            readme_text += f", curves [{_shown(figure)}]({_shown(figure)})"
+            text += f"\n\nCurves: `{display_path(figure)}`."
+            readme_text += f", curves [{display_path(figure)}]({display_path(figure)})"
         readme_text += "."
         (out / "summary.md").write_text(text + "\n")
-        print(f"wrote {out.relative_to(REPO_ROOT) if out.is_relative_to(REPO_ROOT) else out}/summary.md")
+        print(f"wrote {display_path(out)}/summary.md")
         sections.append(readme_text)
     if readme:
         write_readme(Path(readme), sections)

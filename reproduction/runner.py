@@ -374,7 +374,7 @@ def main(experiment: Experiment, argv: Sequence[str] | None = None) -> int:
     from paper_figures.tables import comparison_markdown, experiment_table, table_stem
 
     markdown, rows = experiment_table(experiment.name, Path(options.results_dir), run_dirs,
-                                      root=_display_path(Path(options.results_dir)))
+                                      root=results.display_path(Path(options.results_dir)))
     table_dir = Path(options.results_dir) / experiment.name
     stem = f"{'smoke_' if options.smoke else ''}{table_stem(experiment.table_name, options.dynamics)}"
     write_table(table_dir, stem, markdown, rows)
@@ -394,14 +394,6 @@ def main(experiment: Experiment, argv: Sequence[str] | None = None) -> int:
         print(comparison)
         print(f"saved to {table_dir / (stem + '_vs_reference.md')}")
     return 0
-
-
-def _display_path(directory: Path) -> str:
-    """directory as the table names it: relative to the repository when inside it (runs, results)."""
-    try:
-        return str(directory.resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return str(directory)
 
 
 def write_table(directory: Path, stem: str, markdown: str, rows) -> None:

@@ -190,8 +190,8 @@ def test_smoke_run_trains_both_kinds_and_cross_plays_them(tmp_path):
 def test_a_path_inside_the_repository_is_recorded_relative_to_it(tmp_path):
     """Committed cross-play folders name their runs without the checkout they were made in."""
     inside = REPO / "results" / "policy_ensembles" / "paper_pp_single_s0-2_ep25200"
-    assert results.recorded_path(inside) == "results/policy_ensembles/paper_pp_single_s0-2_ep25200"
-    assert results.recorded_path(tmp_path / "run") == str((tmp_path / "run").resolve())
+    assert results.display_path(inside) == "results/policy_ensembles/paper_pp_single_s0-2_ep25200"
+    assert results.display_path(tmp_path / "run") == str((tmp_path / "run").resolve())
 
 
 def test_committed_cross_play_folders_of_the_layout_before_stay_readable_and_complete():
