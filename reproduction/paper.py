@@ -41,8 +41,8 @@ the baselines' train_seconds + eval_seconds, divided by that run's episodes x se
 the closest committed run: same experiment, scenario and pairing; else same experiment and scenario; else
 same experiment; else the median of all. Training is about 90% of a run; evaluation is inside the rate only
 for the baselines. A cross-play evaluation's rate is per evaluated episode (4 combinations x eval_episodes x
-seeds), from the wall_seconds in a committed cross-play folder's meta.json, the ablation studies' included
-(same scenario, else any). The critical path for N machines is a greedy longest-first schedule of the runs on N x
+seeds), from the wall_seconds in a committed cross-play folder's meta.json, the ablation studies' included,
+matched the same way. The critical path for N machines is a greedy longest-first schedule of the runs on N x
 (CPUs per machine) slots, cross-play after its two runs: about total / slots, but never under the longest
 single run. A run that resumes counts only the share its latest checkpoint has not done (the plan line says
 how much is checkpointed); the plan's per-run seconds stay the whole run's.
@@ -394,34 +394,22 @@ def _cross_play_rate(meta: dict, config: dict, experiment: str) -> list[dict]:
 
 def estimate(plan: list[PlannedRun], rates: list[dict]) -> None:
     """Sets each run's estimated seconds (see the module docstring)."""
-    training = [r for r in rates if r["algorithm"] != "cross_play"]  # a cross-play rate is per evaluated episode
+    training = [r for r in rates if r["algorithm"] != "cross_play"]
+    played = [r for r in rates if r["algorithm"] == "cross_play"]  # per evaluated episode, not per trained one
     overall = statistics.median(r["rate"] for r in training) if training else 1e-4
+    keys = (("experiment", "scenario", "algorithm"), ("experiment", "scenario"), ("experiment",))
     for run in plan:
-        if run.kind == "cross_play":
-            run.seconds = START_SECONDS + _cross_play_seconds_per_unit(run, rates, overall) * run.units
-            continue
-        keys = (("experiment", "scenario", "algorithm"), ("experiment", "scenario"), ("experiment",))
         scenario = getattr(run.config, "scenario", None)
         values = {"experiment": "cooperative_communication" if run.kind == "baseline" else run.experiment,
                   "scenario": scenario, "algorithm": run.config.algorithm}
-        rate = overall
+        # No cross-play recorded its time: a tenth of a training run's rate per episode step (a guess).
+        pool, rate = (played, 0.1 * overall * 25) if run.kind == "cross_play" else (training, overall)
         for fields in keys:
-            matching = [r["rate"] for r in training if all(r[f] == values[f] for f in fields)]
+            matching = [r["rate"] for r in pool if all(r[f] == values[f] for f in fields)]
             if matching:
                 rate = statistics.median(matching)
                 break
         run.seconds = START_SECONDS + rate * run.units
-
-
-def _cross_play_seconds_per_unit(run: PlannedRun, rates: list[dict], overall: float) -> float:
-    """Seconds per evaluated episode x seed x combination: the committed cross-play of the same scenario,
-    else of any scenario, else (no cross-play folder recorded its time) a tenth of a training run's rate per
-    episode step (a guess)."""
-    played = [r for r in rates if r["algorithm"] == "cross_play"]
-    same = [r["rate"] for r in played if r["scenario"] == run.config.scenario]
-    if same or played:
-        return statistics.median(same or [r["rate"] for r in played])
-    return 0.1 * overall * 25
 
 
 # A training run's peak resident memory against the bytes of its replay buffer: measured 10.9 GB for a

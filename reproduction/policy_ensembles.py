@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from maddpg import results
 from maddpg.cross_play import CROSS_PLAY, POLICY_KINDS, cross_play_run
 from reproduction.runner import Experiment, cli
 
@@ -35,8 +34,8 @@ def cross_play(options, plans, command: str | None = None) -> list[Path]:
     """For each variant whose single and ensemble runs are both planned, their cross-play evaluation
     (maddpg.cross_play) in results/policy_ensembles/<dynamics>_<variant>_cross_play_<...>/.
 
-    command: the command line that asked for it, recorded in its meta.json (None: the ensemble run's; the
-    runs may have been trained by other commands, e.g. one --pairing each).
+    command: the command line that asked for it, recorded in its meta.json (the runs may have been trained
+    by other commands, e.g. one --pairing each).
 
     Returns:
         the cross-play folders (new or already complete).
@@ -57,7 +56,7 @@ def cross_play(options, plans, command: str | None = None) -> list[Path]:
         folders.append(cross_dir)
         workers = options.eval_workers or (1 if options.smoke else None)
         cross_play_run(cross_dir, runs["single"], ensemble_dir, workers=workers,
-                       command=command or results.read_meta(ensemble_dir).get("command"),
+                       command=command,
                        announce=lambda line: print(f"[policy_ensembles] {variant}: {line}", flush=True))
     return folders
 

@@ -125,7 +125,8 @@ def test_a_cross_play_is_estimated_from_a_committed_cross_plays_wall_time(tmp_pa
     """Its rate is per evaluated episode (4 combinations x eval_episodes x seeds), from the wall_seconds a
     cross-play folder records, an ablation study's included; no training run's rate is taken from it."""
     paper.main(["paper", "--dry_run", "--only=policy_ensembles", "--dynamics=paper", "--results_dir=/nonexistent/x"])
-    plan = {run.kind: run for run in paper.plan_runs(paper.FLAGS) if run.label.startswith("pp_")}
+    pp_runs = [run for run in paper.plan_runs(paper.FLAGS) if run.label.startswith("pp_")]
+    plan = {run.label: run for run in pp_runs}  # pp_single, pp_ensemble, pp_cross_play
     cross = tmp_path / "ablations" / "a_study" / "value" / "policy_ensembles" / "paper_pp_cross_play_s0-2_ep25200"
     cross.mkdir(parents=True)
     (cross / "config.json").write_text(json.dumps({"scenario": "ensemble_tag", "eval_episodes": 1000,
@@ -134,13 +135,17 @@ def test_a_cross_play_is_estimated_from_a_committed_cross_plays_wall_time(tmp_pa
     rates = paper.calibration(tmp_path)
     assert rates == [{"experiment": "policy_ensembles", "scenario": "ensemble_tag", "algorithm": "cross_play",
                       "rate": 1200.0 / (4 * 1000 * 3)}]
-    paper.estimate(list(plan.values()), rates)
-    assert plan["cross_play"].units == 4 * 1000 * 3
-    assert plan["cross_play"].seconds == pytest.approx(paper.START_SECONDS + 1200.0)
-    guess = paper.PlannedRun("policy_ensembles", "pp_cross_play", "cross_play", tmp_path / "x",
-                             plan["cross_play"].config, units=12000)
+    paper.estimate(pp_runs, rates)
+    cross = plan["pp_cross_play"]
+    assert cross.units == 4 * 1000 * 3
+    assert cross.seconds == pytest.approx(paper.START_SECONDS + 1200.0)
+    # The training runs found no training rate: the default, not the cross-play's.
+    single = plan["pp_single"]
+    assert single.seconds == pytest.approx(paper.START_SECONDS + 1e-4 * single.units)
+    guess = paper.PlannedRun("policy_ensembles", "pp_cross_play", "cross_play", tmp_path / "x", cross.config,
+                             units=12000)
     paper.estimate([guess], [])  # no cross-play recorded its time: the flat guess, not the one above
-    assert guess.seconds != pytest.approx(plan["cross_play"].seconds)
+    assert guess.seconds != pytest.approx(cross.seconds)
 
 
 def test_a_resumed_run_counts_only_what_its_checkpoint_has_not_done(tmp_path):
