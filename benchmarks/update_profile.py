@@ -88,7 +88,7 @@ def agent_prefix(learner: Learner, buffer: ReplayBuffer, rng: PopulationRandom, 
     if stages == 1:
         return result
     logits = learner.target_actions.logits(agent, next_observations, buffer, indices)
-    target = learner.critic_target(agent, rewards, next_observations, learner._relaxed_actions(logits, target_noise))
+    target = learner.critic_target(agent, rewards, next_observations, learner._target_actions(logits, target_noise))
     if stages == 2:
         return tf.reduce_sum(target)
     critic, actor = learner.critics[agent], learner.actors[agent]

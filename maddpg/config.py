@@ -1,6 +1,6 @@
 """Every setting of a training run, each with its source: the paper, the openai/maddpg code, or our choice.
 
-The defaults are the reference code's behaviour (shared/PAPER.md section 2). A deviation is a field whose
+The defaults are the reference code's behaviour (openai/maddpg, wherever the paper is silent). A deviation is a field whose
 default differs from the reference, and is listed in the README's "deviations from the paper".
 """
 
@@ -14,10 +14,11 @@ CRITIC_KINDS = ("maddpg", "ddpg")
 DYNAMICS = ("paper", "mpe2")  # see envs.batched.physics
 INFERENCE_LIKELIHOODS = ("argmax", "relaxed")  # see TrainConfig.inference_likelihood and Learner.approximation_loss
 ENSEMBLE_UPDATE_RATES = ("sub_policy", "single")  # see TrainConfig.ensemble_update_rate and maddpg/training.py
+POLICIES = ("gumbel_softmax", "straight_through", "deterministic")  # see maddpg/action_policies.py
 EVAL_ACTIONS = ("sampled", "greedy")  # see TrainConfig.eval_actions and maddpg/evaluation.py
 SHARED_REWARD_SCENARIOS = ("speaker_listener", "spread_n3", "spread_n6")  # the original's shared_reward, 2018-07
 TRAIN_REWARDS = ("dynamics", "paper", "mpe2")  # see TrainConfig.train_rewards and maddpg/training.py
-# The scenarios whose rewards differ between the two dynamics (shared/MPE2017.md section 2): spread's
+# The scenarios whose rewards differ between the two dynamics (mpe2's 2023 reward changes against the 2017 envs): spread's
 # self-count and blend, physical deception's squared adversary distance. Elsewhere the rewards are the same.
 REWARD_VARIANT_SCENARIOS = ("spread_n3", "spread_n6", "adversary_n2", "adversary_n4")
 # Runs written before the dynamics field existed all trained and evaluated on mpe2 as installed.
@@ -53,7 +54,13 @@ class TrainConfig:
     update_every: int = _field(100, "paper", "one update of every agent per this many transitions added")
     warmup_transitions: int = _field(25_600, "openai code", "no update before the buffer holds this many")
     grad_clip_norm: float = _field(0.5, "openai code", "clip each variable's gradient to this norm")
-    logit_penalty: float = _field(1e-3, "openai code", "actor loss += this * mean(logits^2)")
+    policy: str = _field("gumbel_softmax", "openai code", "how an actor's output becomes an action: gumbel_softmax "
+                         "(the paper code's relaxed one-hot sample), straight_through (one-hot forward, relaxed "
+                         "gradient) or deterministic (a = mu(o) in the action Box, Gaussian exploration noise)")
+    exploration_noise: float = _field(0.1, "ours", "deterministic policy: std of the Gaussian noise added to actions "
+                                      "while training, as a fraction of the action range (0.1: TD3's default, "
+                                      "Fujimoto et al. 2018; the paper gives none)")
+    logit_penalty: float = _field(1e-3, "openai code", "actor loss += this * mean(logits^2) (Gumbel policies)")
     gumbel_temperature: float = _field(1.0, "openai code", "relaxed Gumbel-softmax temperature")
     copy_targets_at_start: bool = _field(False, "openai code", "copy online weights into targets at start")
     policy_inference: bool = _field(False, "paper", "critic targets use each agent's learned approximations of "
@@ -128,6 +135,13 @@ class TrainConfig:
         elif self.train_rewards != "dynamics" and self.scenario not in REWARD_VARIANT_SCENARIOS:
             problems.append(f"train_rewards={self.train_rewards}: {self.scenario}'s rewards are the same in both "
                             f"dynamics; only {', '.join(REWARD_VARIANT_SCENARIOS)} differ")
+        if self.policy not in POLICIES:
+            problems.append(f"unknown policy {self.policy!r}; choose from {', '.join(POLICIES)}")
+        if not 0.0 <= self.exploration_noise < float("inf"):
+            problems.append(f"exploration_noise must be a finite number >= 0, got {self.exploration_noise}")
+        if self.policy == "deterministic" and self.policy_inference:
+            problems.append("policy_inference fits categorical approximations of the other agents' policies and "
+                            "needs a Gumbel policy; use --policy=gumbel_softmax or straight_through")
         if self.eval_actions not in EVAL_ACTIONS:
             problems.append(f"unknown eval_actions {self.eval_actions!r}; choose from {', '.join(EVAL_ACTIONS)}")
         if self.ensemble_update_rate not in ENSEMBLE_UPDATE_RATES:

@@ -90,14 +90,15 @@ def main(argv) -> int:
               f"{episodes} reference-env episodes per seed, {'greedy' if greedy else 'sampled'} actions", flush=True)
         values = evaluation.evaluate_population(config.scenario, weights, config.seeds, episodes,
                                                 config.gumbel_temperature, options.workers or None,
-                                                config.ensemble_size, config.dynamics, greedy=greedy)
+                                                config.ensemble_size, config.dynamics, greedy=greedy,
+                                                policy=config.policy)
         _print_metrics(config, values, run_dir)
     if options.render:
         member = config.seeds.index(render_seed)
         frames = evaluation.render_member(config.scenario,
                                           evaluation.member_policies(weights, member, config.ensemble_size),
                                           render_seed, options.render_episodes, config.gumbel_temperature,
-                                          config.dynamics, greedy=greedy)
+                                          config.dynamics, greedy=greedy, policy=config.policy)
         count = write_gif(frames, Path(options.render), fps=options.fps)
         print(f"wrote {options.render}: {count} frames of {GIF_SIZE}x{GIF_SIZE} px, seed {render_seed}, "
               f"{options.render_episodes} episodes")

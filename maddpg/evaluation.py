@@ -3,7 +3,9 @@
 TensorFlow-free on purpose: the actors run as numpy MLPs (25-40 us a call against 1-10 ms for a Keras call
 per step), and the module can run in worker processes without loading TensorFlow. Actions are sampled
 (relaxed Gumbel-softmax, temperature 1) as in the reference code's benchmark mode, or, with greedy=True, the
-one-hot argmax of each policy's logits (no noise: the paper does not say which it evaluated).
+one-hot argmax of each policy's logits (no noise: the paper does not say which it evaluated). The other
+policy kinds (maddpg/action_policies.py) act as they do in training, without exploration noise:
+straight_through sends the one-hot of its sample (or, greedy, of its argmax), deterministic sends mu(o).
 
 Metric definitions live with each scenario's metrics in maddpg/metrics/ (and in the README). This loop adds
 the episode returns itself:
@@ -89,8 +91,26 @@ def greedy_action(logits: np.ndarray) -> np.ndarray:
     return action
 
 
+def evaluation_action(policy: str, outputs: np.ndarray, rng: np.random.Generator, temperature: float = 1.0,
+                      greedy: bool = False) -> np.ndarray:
+    """[A] what an evaluated actor of kind `policy` (a config.POLICIES name) sends, from its outputs [A].
+
+    deterministic: mu = (tanh(x) + 1) / 2, inside mpe2's [0, 1] action Box, with no noise and no draw (the
+    batched ports and every reference env here use that Box). Gumbel kinds: greedy gives the one-hot
+    argmax; otherwise one relaxed sample (one rng.random([A]) draw), sent as is (gumbel_softmax) or as its
+    one-hot (straight_through).
+    """
+    if policy == "deterministic":
+        return (np.tanh(outputs.astype(np.float64)) + 1.0) / 2.0
+    if greedy:
+        return greedy_action(outputs)
+    soft = sample_soft_action(outputs, rng, temperature)
+    return greedy_action(soft) if policy == "straight_through" else soft
+
+
 def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episodes: int,
-                    temperature: float = 1.0, dynamics: str = "mpe2", greedy: bool = False) -> dict[str, float]:
+                    temperature: float = 1.0, dynamics: str = "mpe2", greedy: bool = False,
+                    policy: str = "gumbel_softmax") -> dict[str, float]:
     """Runs `episodes` reference-env episodes with one member's actors and returns its table metrics.
 
     Args:
@@ -102,6 +122,7 @@ def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episo
         dynamics: the reference env's dynamics, "paper" or "mpe2" (always the dynamics the actors were
             trained in: the two read movement actions with opposite signs).
         greedy: act by each policy's argmax instead of sampling.
+        policy: the actors' kind (config.policy), see `evaluation_action`.
     """
     from envs.reference import make_reference_env
     from envs.registry import SCENARIOS
@@ -114,7 +135,8 @@ def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episo
     team_returns = {team: [] for team in teams}
     total_returns = []
     for returns in play_episodes(env, networks, seed, episodes, temperature, on_reset=metrics.start_episode,
-                                 after_step=metrics.after_step, teams=team_groups(scenario), greedy=greedy):
+                                 after_step=metrics.after_step, teams=team_groups(scenario), greedy=greedy,
+                                 policy=policy):
         metrics.end_episode(world)
         total_returns.append(sum(returns.values()))
         for team, members in teams.items():
@@ -129,9 +151,9 @@ def evaluate_member(scenario: str, networks: Sequence[Network], seed: int, episo
 
 def play_episodes(env, networks: Sequence, seed: int, episodes: int, temperature: float = 1.0,
                   on_reset=None, after_step=None, teams: Sequence[Sequence[int]] | None = None,
-                  greedy: bool = False):
+                  greedy: bool = False, policy: str = "gumbel_softmax"):
     """Plays `episodes` episodes of an mpe2 parallel env with one member's actors, sampling soft actions
-    (or, greedy, sending each policy's one-hot argmax).
+    (or, greedy, sending each policy's one-hot argmax; other policy kinds: `evaluation_action`).
 
     The seed drives the env resets, the sub-policy draws and the action noise (salted apart from training's
     stream), so a member's evaluation and its rendering play the very same episodes.
@@ -166,7 +188,7 @@ def play_episodes(env, networks: Sequence, seed: int, episodes: int, temperature
         returns = dict.fromkeys(agents, 0.0)
         while env.agents:
             logits = [actor_logits(acting[i], observations[agent]) for i, agent in enumerate(agents)]
-            actions = {agent: greedy_action(logits[i]) if greedy else sample_soft_action(logits[i], rng, temperature)
+            actions = {agent: evaluation_action(policy, logits[i], rng, temperature, greedy)
                        for i, agent in enumerate(agents)}
             observations, rewards, _, _, _ = env.step(to_env_actions(actions))
             for agent, reward in rewards.items():
@@ -183,7 +205,7 @@ def _evaluate_member_args(args):
 def evaluate_population(scenario: str, population_weights, seeds: Sequence[int], episodes: int,
                         temperature: float = 1.0, workers: int | None = None,
                         ensemble_size: int = 1, dynamics: str = "mpe2",
-                        greedy: bool = False) -> dict[int, dict[str, float]]:
+                        greedy: bool = False, policy: str = "gumbel_softmax") -> dict[int, dict[str, float]]:
     """Evaluates every seed, in parallel worker processes (spawned: they never load TensorFlow).
 
     Args:
@@ -191,12 +213,13 @@ def evaluate_population(scenario: str, population_weights, seeds: Sequence[int],
         ensemble_size: K sub-policies per seed (each team draws one per episode).
         dynamics: the dynamics of the reference env (the run's own).
         greedy: act by argmax instead of sampling (TrainConfig.eval_actions "greedy").
+        policy: the actors' kind (TrainConfig.policy).
 
     Returns:
         {seed: {metric: value}}.
     """
     jobs = [(scenario, member_policies(population_weights, p, ensemble_size), seed, episodes, temperature, dynamics,
-             greedy) for p, seed in enumerate(seeds)]
+             greedy, policy) for p, seed in enumerate(seeds)]
     return dict(zip(seeds, evaluate_jobs(jobs, workers)))
 
 
@@ -204,7 +227,7 @@ def evaluate_jobs(jobs: Sequence[tuple], workers: int | None = None) -> list[dic
     """evaluate_member(*job) for each job, in spawned worker processes when there are several workers.
 
     Args:
-        jobs: (scenario, policies, seed, episodes, temperature, dynamics[, greedy]) tuples; each worker builds
+        jobs: (scenario, policies, seed, episodes, temperature, dynamics[, greedy[, policy]]) tuples; each worker builds
             its own reference env of that dynamics through envs.reference (nothing is patched process-wide).
         workers: processes (None: one per CPU core).
 
@@ -219,7 +242,8 @@ def evaluate_jobs(jobs: Sequence[tuple], workers: int | None = None) -> list[dic
 
 
 def render_member(scenario: str, networks: Sequence[Network], seed: int, episodes: int,
-                  temperature: float = 1.0, dynamics: str = "mpe2", greedy: bool = False) -> list[np.ndarray]:
+                  temperature: float = 1.0, dynamics: str = "mpe2", greedy: bool = False,
+                  policy: str = "gumbel_softmax") -> list[np.ndarray]:
     """Frames of `episodes` reference-env episodes played by one member's actors (the first frame after each
     reset), in the given dynamics.
 
@@ -233,7 +257,7 @@ def render_member(scenario: str, networks: Sequence[Network], seed: int, episode
     for _ in play_episodes(env, networks, seed, episodes, temperature,
                            on_reset=lambda world: frames.append(env.render()),
                            after_step=lambda world: frames.append(env.render()), teams=team_groups(scenario),
-                           greedy=greedy):
+                           greedy=greedy, policy=policy):
         pass
     env.close()
     return frames

@@ -2,10 +2,15 @@
 
 Read top to bottom, `Learner.update_agent_on` is the algorithm (reference: maddpg/trainer/maddpg.py, `update`):
 
-    y        = r_i + gamma * Q'_i(x', a'_1..a'_N),          a'_j ~ GumbelSoftmax(mu'_j(o'_j))
+    y        = r_i + gamma * Q'_i(x', a'_1..a'_N),          a'_j = target_j(mu'_j(o'_j))
     L_critic = mean (Q_i(x, a_1..a_N) - y)^2
-    L_actor  = -mean Q_i(x, a_1..a_i~GumbelSoftmax(mu_i(o_i))..a_N) + 1e-3 * mean(logits_i^2)
+    L_actor  = -mean Q_i(x, a_1..a_i=differentiable_i(mu_i(o_i))..a_N) + penalty_i(mu_i(o_i))
     targets <- (1 - tau) * targets + tau * online
+
+How an actor's output becomes an action is the agent's `ActionPolicy` (maddpg/action_policies.py, from
+config.policy). With the default `gumbel_softmax` (the reference's) every action is a relaxed Gumbel-softmax
+sample and the penalty is 1e-3 * mean(logits_i^2); with `deterministic` a'_j = mu'_j(o'_j) and the actor
+follows dQ_i/da_i * dmu_i/dtheta_i, the algorithm as the paper derives it.
 
 where x is every agent's observation for a `maddpg` critic and only o_i for a `ddpg` critic (and likewise
 for the actions). Agents are updated one after another, each on its own freshly sampled batch, and each
@@ -39,8 +44,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from maddpg.action_policies import action_policies_for
 from maddpg.config import TrainConfig
-from maddpg.gumbel import gumbel_softmax, relaxed_log_density
+from maddpg.gumbel import relaxed_log_density
 from maddpg.networks import PopulationMLP, build_network
 from maddpg.population_random import PopulationRandom
 from maddpg.replay import ReplayBuffer
@@ -166,10 +172,13 @@ class Learner(tf.Module):
     """Actors, critics, their targets and optimizers for every agent of P populations."""
 
     def __init__(self, config: TrainConfig, observation_sizes: Sequence[int], action_sizes: Sequence[int],
-                 teams: Sequence[int] | None = None, target_actions: type | None = None):
+                 teams: Sequence[int] | None = None, target_actions: type | None = None,
+                 action_bounds: Sequence[tuple[np.ndarray, np.ndarray]] | None = None):
         """Args:
         config: the run's settings.
         observation_sizes, action_sizes: per agent, in the env's order.
+        action_bounds: per agent (low [A_i], high [A_i]) of its action Box, for `deterministic` actors;
+            default mpe2's [0, 1] (every batched port's).
         teams: per agent, the index of its team (agents of a team share their sub-policy draw); only
             needed with ensembles, default: one team.
         target_actions: the TargetActions class that picks a'_j (built on this learner); default:
@@ -187,6 +196,7 @@ class Learner(tf.Module):
         if len(self.teams) != len(observation_sizes):
             raise ValueError(f"{len(self.teams)} team indices given for {len(observation_sizes)} agents")
         self.ensemble_size = config.ensemble_size
+        self.action_policies = action_policies_for(config, action_sizes, action_bounds)  # per agent
         seeds, units = config.member_seeds(), config.hidden_units
         self.actors, self.target_actors, self.critics, self.target_critics = [], [], [], []
         self.actor_optimizers, self.critic_optimizers = [], []
@@ -254,7 +264,7 @@ class Learner(tf.Module):
 
     def act(self, observations: Sequence[tf.Tensor], rng: PopulationRandom, target: bool = False,
             sub_policies: Sequence[tf.Tensor] | None = None):
-        """Sampled soft actions of every agent.
+        """Every agent's action, drawn as its ActionPolicy says.
 
         Args:
             observations: per agent [P, B, O_i] (P: one population member per network member, or with
@@ -264,7 +274,7 @@ class Learner(tf.Module):
             sub_policies: ensembles only: per agent [P, B] int32, the sub-policy acting in each env.
 
         Returns:
-            per agent [P, B, A_i] relaxed one-hot actions.
+            per agent [P, B, A_i] actions: exploring ones of the online actors, or the targets' a'_j.
         """
         networks = self.target_actors if target else self.actors
         if sub_policies is None:
@@ -272,17 +282,21 @@ class Learner(tf.Module):
         else:
             logits = [chosen_logits(network, obs, choice, self.ensemble_size)
                       for network, obs, choice in zip(networks, observations, sub_policies)]
-        return self._sample_actions(logits, rng)
+        return self._sample_actions(logits, rng, target=target)
 
-    def _sample_actions(self, logits: Sequence[tf.Tensor], rng: PopulationRandom):
-        """Per agent [P, B, A_i]: a Gumbel-softmax sample of logits[i] [P, B, A_i], one draw per agent."""
+    def _sample_actions(self, logits: Sequence[tf.Tensor], rng: PopulationRandom, target: bool = False):
+        """Per agent [P, B, A_i]: the exploring (or, target, the target) action of outputs logits[i]
+        [P, B, A_i], one uniform draw [P, B, A_i] per agent."""
         noise = [rng.uniform(tf.shape(agent_logits)[1:], dtype=agent_logits.dtype) for agent_logits in logits]
-        return self._relaxed_actions(logits, noise)
+        if target:
+            return self._target_actions(logits, noise)
+        return [policy.explore(agent_logits, agent_noise)
+                for policy, agent_logits, agent_noise in zip(self.action_policies, logits, noise)]
 
-    def _relaxed_actions(self, logits: Sequence[tf.Tensor], uniform_noise: Sequence[tf.Tensor]):
-        """Per agent [P, B, A_i]: gumbel_softmax(logits[i], uniform_noise[i]), both [P, B, A_i]."""
-        return [gumbel_softmax(agent_logits, noise, self.config.gumbel_temperature)
-                for agent_logits, noise in zip(logits, uniform_noise)]
+    def _target_actions(self, logits: Sequence[tf.Tensor], uniform_noise: Sequence[tf.Tensor]):
+        """Per agent j [P, batch, A_j]: a'_j from target outputs logits[j] and uniforms, both [P, batch, A_j]."""
+        return [policy.target(agent_logits, noise)
+                for policy, agent_logits, noise in zip(self.action_policies, logits, uniform_noise)]
 
     def critic_target(self, agent: int, rewards: tf.Tensor, next_observations, target_actions) -> tf.Tensor:
         """y = r_i + gamma * Q'_i(x', a'), [P, batch, 1] (no done mask: episodes only truncate)."""
@@ -297,14 +311,13 @@ class Learner(tf.Module):
         return tf.reduce_mean(tf.square(q - target), axis=[1, 2])
 
     def actor_loss(self, agent: int, observations, actions, uniform_noise: tf.Tensor) -> tf.Tensor:
-        """[P] -mean Q_i with agent i's action resampled from its actor, plus the logit penalty."""
-        config = self.config
+        """[P] -mean Q_i with agent i's action taken from its actor (differentiably), plus its policy's penalty."""
+        policy = self.action_policies[agent]
         logits = self.actors[agent](observations[agent])  # [P, batch, A_i]
         policy_actions = list(actions)
-        policy_actions[agent] = gumbel_softmax(logits, uniform_noise, config.gumbel_temperature)
-        q = self.critics[agent](critic_input(config.critic_kinds[agent], agent, observations, policy_actions))
-        logit_penalty = tf.reduce_mean(tf.square(logits), axis=[1, 2])  # [P]
-        return -tf.reduce_mean(q, axis=[1, 2]) + config.logit_penalty * logit_penalty
+        policy_actions[agent] = policy.differentiable(logits, uniform_noise)  # [P, batch, A_i]
+        q = self.critics[agent](critic_input(self.config.critic_kinds[agent], agent, observations, policy_actions))
+        return -tf.reduce_mean(q, axis=[1, 2]) + policy.penalty(logits)
 
     def update_agent(self, agent: int, buffer: ReplayBuffer, rng: PopulationRandom):
         """One critic step, one actor step and one soft target update of one agent, on a fresh batch.
@@ -337,9 +350,9 @@ class Learner(tf.Module):
         """
         config, critic, actor = self.config, self.critics[agent], self.actors[agent]
         observations, actions, rewards, next_observations = buffer.sample(indices)
-        # y = r_i + gamma * Q'_i(x', a'_1..a'_N), each a'_j sampled from the policy the strategy names.
+        # y = r_i + gamma * Q'_i(x', a'_1..a'_N), each a'_j from the policy the strategy names.
         target_logits = self.target_actions.logits(agent, next_observations, buffer, indices)  # per j [P, batch, A_j]
-        target_actions = self._relaxed_actions(target_logits, target_noise)  # per j [P, batch, A_j]
+        target_actions = self._target_actions(target_logits, target_noise)  # per j [P, batch, A_j]
         target = self.critic_target(agent, rewards, next_observations, target_actions)  # [P, batch, 1]
 
         with tf.GradientTape() as tape:  # L_critic = mean (Q_i(x, a) - y)^2
@@ -363,7 +376,7 @@ class Learner(tf.Module):
         team's buffers, given the sub-policies each team played (sub_policies [P x K, batch, teams] int32);
         one uniform draw per agent, in agent order, as `update_agent` draws them."""
         logits = EnsembleOpponents(self).logits_given(agent, next_observations, sub_policies)
-        return self._sample_actions(logits, rng)
+        return self._sample_actions(logits, rng, target=True)
 
     def approximation_loss(self, log_probs: tf.Tensor, actions: tf.Tensor, likelihood: str | None = None) -> tf.Tensor:
         """[P] -(mean log-likelihood of j's actions + lambda x mean entropy) under mu_hat_i^j.

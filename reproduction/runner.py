@@ -245,7 +245,8 @@ def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfi
             except ValueError as error:
                 raise UsageError(str(error)) from None
             label = run_label(experiment, variant, pairing)
-            run_id = options.run_id or f"{config.dynamics}_{label}_s{seeds[0]}-{seeds[-1]}_ep{config.episodes}"
+            policy = "" if config.policy == "gumbel_softmax" else f"_{config.policy}"  # the paper's kind: no suffix
+            run_id = options.run_id or f"{config.dynamics}_{label}{policy}_s{seeds[0]}-{seeds[-1]}_ep{config.episodes}"
             if options.run_id and several:
                 run_id = f"{label}_{options.run_id}"
             if options.smoke:
@@ -271,7 +272,7 @@ def evaluate_weights(config, run_dir: Path, weights, workers: int | None) -> dic
         return existing
     values = evaluate_population(config.scenario, weights, config.seeds,
                                  config.eval_episodes, config.gumbel_temperature, workers, config.ensemble_size,
-                                 config.dynamics, greedy=config.eval_actions == "greedy")
+                                 config.dynamics, greedy=config.eval_actions == "greedy", policy=config.policy)
     temporary = run_dir / (results.EVALUATION_FILE + ".partial")
     temporary.unlink(missing_ok=True)
     writer = results.MetricsWriter(temporary, config)
