@@ -71,7 +71,7 @@ def settings_for(single_config, ensemble_config, single_dir: Path, ensemble_dir:
         UsageError: the runs differ in anything that must match for their seeds to meet.
     """
     must_match = ("experiment", "scenario", "dynamics", "seeds", "eval_episodes", "gumbel_temperature", "episodes",
-                  "episode_length")
+                  "episode_length", "policy", "eval_actions")
     different = [name for name in must_match if getattr(single_config, name) != getattr(ensemble_config, name)]
     if different:
         raise UsageError(f"{single_dir} and {ensemble_dir} cannot cross-play: they differ in {', '.join(different)}")
@@ -104,6 +104,7 @@ def evaluate_cross_play(single_dir: Path, ensemble_dir: Path, workers: int | Non
     loaded = {"single": load_actor_weights(Path(single_dir)), "ensemble": load_actor_weights(Path(ensemble_dir))}
     settings = settings_for(loaded["single"][0], loaded["ensemble"][0], single_dir, ensemble_dir)
     spec = SCENARIOS[settings.scenario]
+    ensemble_config = loaded["ensemble"][0]
     jobs, keys = [], []
     for agents_kind in POLICY_KINDS:
         for adversaries_kind in POLICY_KINDS:
@@ -112,8 +113,9 @@ def evaluate_cross_play(single_dir: Path, ensemble_dir: Path, workers: int | Non
                 for i, agent in enumerate(spec.agents):
                     config, weights = loaded[agents_kind if agent in spec.teams["agents"] else adversaries_kind]
                     policies.append(member_policies(weights, p, config.ensemble_size)[i])
+                # Both runs act alike (settings_for checked): the ensemble run's policy kind and eval actions.
                 jobs.append((settings.scenario, policies, seed, settings.eval_episodes, settings.gumbel_temperature,
-                             settings.dynamics))
+                             settings.dynamics, ensemble_config.eval_actions == "greedy", ensemble_config.policy))
                 keys.append((f"{agents_kind}_v_{adversaries_kind}", seed))
     values = evaluate_jobs(jobs, workers)
     rows = [{"role": role, "seed": seed, "episode": settings.source_training_episodes, "metric": metric,
