@@ -136,29 +136,58 @@ def claims_markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def summary_markdown(tables, claims: pd.DataFrame, dynamics: str) -> str:
-    """Per paper table of `dynamics`: published cells inside our 95% CI, its claims' verdicts, and what we
-    measured about the cells that miss (paper_figures.misses; paper dynamics only, where they are studied)."""
-    lines = ["| table | paper cells in our CI | the paper's claims (P(improvement) [95% CI]) | what we measured "
-             "about the misses |", "|---|---|---|---|"]
+def cells_in_ci(table) -> tuple[int, int]:
+    """(published cells inside our 95% interval, published cells our seeds judge) of one TableResult."""
+    frame = table.frame
+    judged = frame[frame["paper_in_ci"].notna() & frame["paper"].notna()]
+    return int(judged["paper_in_ci"].astype(bool).sum()), len(judged)
+
+
+def run_claims(claims: pd.DataFrame, table: str, dynamics: str) -> pd.DataFrame:
+    """The claims of one table and dynamics that have seeds on both sides."""
+    return claims[(claims["table"] == table) & (claims["dynamics"] == dynamics) & (claims["verdict"] != "not run")]
+
+
+def claim_lines(claims: pd.DataFrame, table: str, dynamics: str) -> list[str]:
+    """One line per run claim of a table: 'claim: verdict (P [CI], n v m seeds)'."""
+    return [f"{row.claim}: {row.verdict} ({probability_text(row)}, {row.better_n} v {row.worse_n} seeds)"
+            for row in run_claims(claims, table, dynamics).itertuples()]
+
+
+def _claims_held(claims: pd.DataFrame, table: str, dynamics: str) -> str:
+    """'2 of 4' (with ', 1 reversed' where the seeds contradict the paper), or '-' with no claim run."""
+    verdicts = run_claims(claims, table, dynamics)["verdict"]
+    if verdicts.empty:
+        return "-"
+    reversed_ = int((verdicts == "reversed").sum())
+    return f"{int((verdicts == 'holds').sum())} of {len(verdicts)}" + (f", {reversed_} reversed" if reversed_ else "")
+
+
+def summary_markdown(tables, claims: pd.DataFrame, dynamics: str, link=None) -> str:
+    """The headline table (the README's): per table of `dynamics` that has results, the published cells
+    inside our 95% CI, how many of the paper's claims hold, and what we measured about the misses in one line
+    (paper_figures.misses; paper dynamics only, where they are studied). link(table), if given, is where the
+    table's name points (its section of the results page)."""
+    lines = ["| table | paper cells in our CI | the paper's claims that hold | what we measured about the misses |",
+             "|---|---|---|---|"]
     for table in tables:
         if table.dynamics != dynamics or not table.has_results:
             continue
-        frame = table.frame
-        judged = frame[frame["paper_in_ci"].notna() & frame["paper"].notna()]
-        inside = int(judged["paper_in_ci"].astype(bool).sum())
-        cells = f"{inside} of {len(judged)}" if len(judged) else "no paper numbers"
-        rows = claims[(claims["table"] == table.layout.name) & (claims["dynamics"] == dynamics)
-                      & (claims["verdict"] != "not run")]
-        verdicts = "; ".join(f"{row.claim}: {row.verdict} ({probability_text(row)}, {row.better_n} v "
-                             f"{row.worse_n} seeds)" for row in rows.itertuples())
-        lines.append(f"| {table.layout.display_name} | {cells} | {verdicts or '-'} | "
-                     f"{_misses_cell(table.layout.name, len(judged) - inside, dynamics)} |")
+        inside, judged = cells_in_ci(table)
+        cells = f"{inside} of {judged}" if judged else "no paper numbers"
+        name = table.layout.display_name
+        lines.append(f"| {f'[{name}]({link(table)})' if link else name} | {cells} | "
+                     f"{_claims_held(claims, table.layout.name, dynamics)} | "
+                     f"{misses_text(table.layout.name, judged - inside, dynamics)} |")
     return "\n".join(lines)
 
 
-def _misses_cell(table: str, misses: int, dynamics: str) -> str:
+def misses_text(table: str, misses: int, dynamics: str, full: bool = False) -> str:
+    """What we measured about a table's misses: the one-line summary, or with `full` the whole reason; '-'
+    without misses, 'not studied yet' without an entry (every mpe2 table)."""
     if misses == 0:
         return "-"
     miss = miss_for(table) if dynamics == "paper" else None
-    return miss.reason if miss else "not studied yet"
+    if miss is None:
+        return "not studied yet"
+    return miss.reason if full else miss.summary
