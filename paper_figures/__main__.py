@@ -1,11 +1,13 @@
 """Every table and figure of the paper that your results/ support, ours beside the published numbers.
 
-    python -m paper_figures                                   # results/ -> paper_figures/ and README.md
-    python -m paper_figures --no_readme --out_dir /tmp/pf     # elsewhere, README untouched
+    python -m paper_figures                                   # results/ -> paper_figures/, README.md, docs/results.md
+    python -m paper_figures --no_readme --out_dir /tmp/pf     # elsewhere, README and docs/results.md untouched
 
 Writes <out_dir>/tables.md, one CSV per table (table1.csv .. table6.csv, table_keep_away.csv,
-table_policy_inference.csv), <out_dir>/figures/*.png, and, unless --no_readme, the README's generated
-results between <!-- paper_figures:start --> and <!-- paper_figures:end -->. Those names hold the runs on the
+table_policy_inference.csv), <out_dir>/figures/*.png, and, unless --no_readme, the generated text between
+<!-- paper_figures:start --> and <!-- paper_figures:end --> of two pages: the README's headline table (one
+line per paper table) and the results page's full account (docs/results.md: the tables, the paper's claims,
+what we measured about each miss, the figures). Those names hold the runs on the
 paper dynamics; runs on mpe2 dynamics go to the same names with _mpe2 added (table1_mpe2.csv,
 fig4_cc_reward_curves_mpe2.png), written only where mpe2 runs exist. The two dynamics are never pooled.
 Prints one line per file written and one per figure skipped, naming the command whose runs would produce it.
@@ -30,9 +32,12 @@ def _define_flags(flag_values: flags.FlagValues) -> None:
     flags.DEFINE_string("out_dir", str(REPO_ROOT / "paper_figures"), "where tables.md, the CSVs and figures/ go",
                         flag_values=flag_values)
     flags.DEFINE_boolean("include_smoke", False, "also read smoke_* run folders", flag_values=flag_values)
-    flags.DEFINE_boolean("no_readme", False, "do not touch the README", flag_values=flag_values)
+    flags.DEFINE_boolean("no_readme", False, "touch neither the README nor the results page",
+                         flag_values=flag_values)
     flags.DEFINE_string("readme", str(REPO_ROOT / "README.md"), "README whose generated section is replaced",
                         flag_values=flag_values)
+    flags.DEFINE_string("results_page", str(REPO_ROOT / "docs" / "results.md"),
+                        "results page whose generated section is replaced", flag_values=flag_values)
 
 
 def _shown(path: Path) -> str:
@@ -77,11 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from paper_figures.claims import claim_results
     from paper_figures.runs import DYNAMICS
 
-    if not flag_values.no_readme:
-        try:
-            readme.check_markers(Path(flag_values.readme))
-        except ValueError as error:
-            return _error(str(error))
+    pages = [] if flag_values.no_readme else [Path(flag_values.readme), Path(flag_values.results_page)]
+    try:
+        for page in pages:
+            readme.check_markers(page)
+    except ValueError as error:
+        return _error(str(error))
+    if pages and pages[0].resolve() == pages[1].resolve():
+        return _error(f"--readme and --results_page are the same file ({pages[0]}); give the results page its own")
 
     results = load_results(results_dir, include_smoke=flag_values.include_smoke)
     for warning in results.warnings:
@@ -101,11 +109,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {_shown(figure.path)}")
         for note in figure.notes:
             print(f"  note: {note}")
-    if not flag_values.no_readme:
-        section = readme.results_section(tables, figures, results, out_dir / "tables.md", Path(flag_values.readme),
-                                         claims)
-        readme.write_readme_section(Path(flag_values.readme), section)
-        print(f"wrote {_shown(Path(flag_values.readme))} (the section between the paper_figures markers)")
+    if pages:
+        readme_path, page_path = pages
+        sections = {page_path: readme.results_page_section(tables, figures, results, claims, out_dir / "tables.md",
+                                                            page_path),
+                    readme_path: readme.readme_section(tables, claims, page_path, readme_path)}
+        for path, section in sections.items():
+            readme.write_section(path, section)
+            print(f"wrote {_shown(path)} (the section between the paper_figures markers)")
     return 0
 
 

@@ -14,6 +14,7 @@ their table after training.
 from __future__ import annotations
 
 import dataclasses
+import re
 import textwrap
 from pathlib import Path
 
@@ -54,6 +55,12 @@ def table_stem(table_name: str, dynamics: str) -> str:
 def titled(title: str, dynamics: str) -> str:
     """A table or figure title that says its dynamics: 'Table 1: ... (paper dynamics)'."""
     return f"{title} ({dynamics} dynamics)"
+
+
+def heading_anchor(heading: str) -> str:
+    """The fragment GitHub gives a markdown heading: lower case, punctuation dropped, spaces as hyphens
+    ('Table 1: cooperative (x), y' -> 'table-1-cooperative-x-y')."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
 def wrap(paragraph: str, width: int = 110) -> str:

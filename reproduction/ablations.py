@@ -4,7 +4,7 @@
     python -m reproduction.ablations --study=ensemble_update_rate
     python -m reproduction.ablations --study=inference_fit --value=relaxed_lr0.001   # one value of a study
     python -m reproduction.ablations --list                 # the studies, their values and commands
-    python -m reproduction.ablations --summarize            # rebuild the summaries and the README section only
+    python -m reproduction.ablations --summarize            # rebuild the summaries and the results page section only
 
 A study is one experiment script run once per value of one factor, each value into its own folder
 results/ablations/<study>/<value>/ (the script's own run folders inside), with every other setting at the
@@ -14,14 +14,15 @@ Table 1) points at results/ itself: its script call finds the runs finished and 
 Output per study: summary.csv and summary.md (per value, the study's table cells: mean and 95% seed
 interval beside the paper's number, the first and last logged values of the series it follows, the paper's
 claims per value, and for the speaker-listener studies Fig. 6's count of seeds that learned over training),
-paper_figures/figures/ablation_<study>.png (the team's training reward per value, or that series), and the README
-section between the `ablations` markers ("What moves each table"), generated from every summary.
+paper_figures/figures/ablation_<study>.png (the team's training reward per value, or that series), and the section
+of docs/results.md between the `ablations` markers ("What moves each table"), generated from every summary.
 Exit codes: 0 done, 1 a study's script failed, 2 bad input.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -205,12 +206,13 @@ flags.DEFINE_string("results_dir", str(ABLATIONS_DIR), "where the studies' folde
 flags.DEFINE_list("value", [], "with one --study: only these of its values (default: all of them)",
                   flag_values=FLAGS)
 flags.DEFINE_boolean("list", False, "print the studies, their values and commands, and stop", flag_values=FLAGS)
-flags.DEFINE_boolean("summarize", False, "only rebuild the summaries and the README section", flag_values=FLAGS)
+flags.DEFINE_boolean("summarize", False, "only rebuild the summaries and the results page section",
+                     flag_values=FLAGS)
 flags.DEFINE_string("figures_dir", str(REPO_ROOT / "paper_figures" / "figures"), "where each study's "
                     "curves go (ablation_<study>.png; results/ keeps only the small files tables are built from)",
                     flag_values=FLAGS)
-flags.DEFINE_string("readme", str(REPO_ROOT / "README.md"), "README whose ablations section is rewritten "
-                    "('' to leave it)", flag_values=FLAGS)
+flags.DEFINE_string("readme", str(REPO_ROOT / "docs" / "results.md"), "page whose ablations section is "
+                    "rewritten ('' to leave it)", flag_values=FLAGS)
 
 
 class UsageError(Exception):
@@ -424,17 +426,24 @@ def summarize(root: Path, readme: str, figures_dir: Path) -> None:
         missing = [value.label for value in study.values if value.label not in set(frame["value"])]
         values += f"; not run yet: {', '.join(missing)}" if missing else ""
         readme_text = (f"- **{study.name}**: {study.question} Run: {values}. "
-                       f"[{display_path(summary_path)}]({display_path(summary_path)})")
+                       f"[{display_path(summary_path)}]({_link(summary_path, readme)})")
         figure = figures_dir / f"ablation_{study.name}.png"
         if curves_figure(study, root, figure):
             text += f"\n\nCurves: `{display_path(figure)}`."
-            readme_text += f", curves [{display_path(figure)}]({display_path(figure)})"
+            readme_text += f", curves [{display_path(figure)}]({_link(figure, readme)})"
         readme_text += "."
         (out / "summary.md").write_text(text + "\n")
         print(f"wrote {display_path(out)}/summary.md")
         sections.append(readme_text)
     if readme:
         write_readme(Path(readme), sections)
+
+
+def _link(path: Path, page: str) -> str:
+    """A link target to path from the page the section goes into (its folder), with forward slashes."""
+    if not page:
+        return display_path(path)
+    return Path(os.path.relpath(Path(path).resolve(), Path(page).resolve().parent)).as_posix()
 
 
 def write_readme(path: Path, sections: Sequence[str]) -> None:

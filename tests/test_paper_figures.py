@@ -3,6 +3,7 @@ the paper's own bars, the two dynamics kept apart, partial folders, and every pr
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ from paper_figures.__main__ import main
 from paper_figures.aggregate import learning_curve, min_max_normalise, success_rate_curve
 from paper_figures.runs import load_results
 from paper_figures.scores import FIG3_LEFT, paper_scores
-from paper_figures.tables import build_all_tables, experiment_table, table_stem
+from paper_figures.tables import build_all_tables, experiment_table, heading_anchor, table_stem
 from paper_figures import paper_numbers
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,6 +34,8 @@ TABLE_FILES = ("table1", "table2", "table3", "table4", "table5", "table6", "tabl
                "table_policy_inference")
 README_TEXT = ("# Project\n\nintro\n\n## Results\n\n" + readme.START_MARKER + "\nold\n" + readme.END_MARKER
                + "\n\n### Speed\n\nfast\n")
+PAGE_TEXT = ("# Results\n\nwhat this page is\n\n" + readme.START_MARKER + "\nold\n" + readme.END_MARKER
+             + "\n\n## Time\n\nlong\n")
 
 
 def write_run(results_dir, experiment, scenario, algorithm, seeds, episodes=3000, evaluation=None,
@@ -136,11 +139,19 @@ def full_results(results_dir, dynamics="paper", offset=0.0):
 
 
 def run_command(tmp_path, results_dir, *extra):
-    out_dir, readme_path = tmp_path / "out", tmp_path / "README.md"
+    """Runs the command on tmp_path's README.md and docs/results.md; returns (code, out_dir, readme_path)."""
+    out_dir, readme_path, page_path = tmp_path / "out", tmp_path / "README.md", tmp_path / "docs" / "results.md"
     readme_path.write_text(README_TEXT)
+    page_path.parent.mkdir(exist_ok=True)
+    page_path.write_text(PAGE_TEXT)
     code = main(["paper_figures", f"--results_dir={results_dir}", f"--out_dir={out_dir}",
-                 f"--readme={readme_path}", *extra])
+                 f"--readme={readme_path}", f"--results_page={page_path}", *extra])
     return code, out_dir, readme_path
+
+
+def results_page(readme_path):
+    """The results page run_command wrote beside the README."""
+    return (readme_path.parent / "docs" / "results.md").read_text()
 
 
 def flat(text):
@@ -280,11 +291,14 @@ def test_paper_and_mpe2_runs_of_the_same_seeds_give_two_tables(tmp_path, capsys)
     for name in ("fig4_cc_reward_curves", "fig6_cc_policy_learning_success"):
         assert (out_dir / "figures" / f"{name}.png").is_file() and (out_dir / "figures" / f"{name}_mpe2.png").is_file()
     assert not (out_dir / "figures" / "fig8_covert_reward_curves_mpe2.png").exists()
-    text = readme_path.read_text()
+    text = results_page(readme_path)
     # Table 1 of the other dynamics sits right under the headline Table 1, before the other tables.
-    assert text.index("### Table 1: cooperative communication") < text.index("#### Table 1: cooperative communication") \
+    assert text.index("## Table 1: cooperative communication") < text.index("### Table 1: cooperative communication") \
         < text.index("Not run yet (paper dynamics)")
     assert "MADDPG 3 of 3 (episode 3000)" in text and "MADDPG 0 of 3 (episode 3000)" in text  # Fig. 6, each its own
+    # The README's headline table has the paper-dynamics Table 1 only.
+    headline = readme_path.read_text()
+    assert headline.count("| [Table 1](docs/results.md#table-1-") == 1 and "(mpe2 dynamics)" not in headline
 
 
 def test_a_run_that_records_no_dynamics_counts_as_mpe2(tmp_path):
@@ -404,28 +418,47 @@ def test_command_writes_every_file_it_promises(tmp_path, capsys):
         assert set(paper["dynamics"]) == {"paper"} and set(mpe2["dynamics"]) == {"mpe2"}, table
         assert (mpe2["mean"] - paper["mean"]).to_numpy() == pytest.approx(0.5), table
         assert all(run.split("/")[1].startswith("mpe2_") for runs in mpe2["runs"] for run in runs.split(";"))
-    text = readme_path.read_text()
-    assert text.startswith("# Project\n\nintro\n\n## Results\n\n" + readme.START_MARKER)
-    assert text.endswith(readme.END_MARKER + "\n\n### Speed\n\nfast\n")
-    for name in FIGURES:
-        assert f"](out/figures/{name}.png)" in text and f"](out/figures/{name}_mpe2.png)" in text
-        assert text.index(f"](out/figures/{name}.png)") < text.index("The same figures on mpe2 dynamics") < text.index(
-            f"](out/figures/{name}_mpe2.png)")
-    # The README is a front page: the paper-dynamics tables, Table 1 of mpe2 beside its paper-dynamics twin,
-    # the other mpe2 tables named with a link; the run folders behind the cells only in tables.md.
-    assert text.index("### Table 1: cooperative communication (speaker-listener), after training (paper dynamics)") \
-        < text.index("#### Table 1: cooperative communication (speaker-listener), after training (mpe2 dynamics)") \
-        < text.index("### Table 2: cooperative navigation") < text.index(
-            "### Table 6: policy ensembles vs single policies (paper dynamics)") < text.index("On mpe2 dynamics")
+    headline = readme_path.read_text()
+    assert headline.startswith("# Project\n\nintro\n\n## Results\n\n" + readme.START_MARKER)
+    assert headline.endswith(readme.END_MARKER + "\n\n### Speed\n\nfast\n")
+    text = results_page(readme_path)
+    assert text.startswith("# Results\n\nwhat this page is\n\n" + readme.START_MARKER)
+    assert text.endswith(readme.END_MARKER + "\n\n## Time\n\nlong\n")
+    for name in FIGURES:  # links from docs/ to out/figures/
+        assert f"](../out/figures/{name}.png)" in text and f"](../out/figures/{name}_mpe2.png)" in text
+        assert text.index(f"](../out/figures/{name}.png)") < text.index("The same figures on mpe2 dynamics") \
+            < text.index(f"](../out/figures/{name}_mpe2.png)")
+    # The results page: the paper-dynamics tables, Table 1 of mpe2 beside its paper-dynamics twin, the other
+    # mpe2 tables named with a link; the run folders behind the cells only in tables.md.
+    assert text.index("## Table 1: cooperative communication (speaker-listener), after training (paper dynamics)") \
+        < text.index("### Table 1: cooperative communication (speaker-listener), after training (mpe2 dynamics)") \
+        < text.index("## Table 2: cooperative navigation") < text.index(
+            "## Table 6: policy ensembles vs single policies (paper dynamics)") < text.index("On mpe2 dynamics")
     assert "Table 2 (mpe2 dynamics)" not in text and "Runs used" not in text
     assert "Runs used" in (out_dir / "tables.md").read_text()
+    # The README is a front page: one row per paper-dynamics table, its name linking the table's section of the
+    # results page; no table, figure or run folder of its own.
+    rows = [line for line in headline.splitlines() if line.startswith("| [")]
+    assert len(rows) == len(TABLE_FILES)
+    for row, title in zip(rows, [line[3:] for line in text.splitlines() if line.startswith("## Table")
+                                 or line.startswith("## Extra")]):
+        assert re.search(r"\]\(docs/results\.md#([^)]*)\)", row).group(1) == heading_anchor(title), (row, title)
+    # Each row counts its table's cells in our CI and the claims that hold as claims.csv has them.
+    claims = pd.read_csv(out_dir / "claims.csv")
+    table1_claims = claims[(claims["table"] == "table1") & (claims["dynamics"] == "paper")]
+    table1_cells = table_rows(out_dir, "table1")
+    inside = int((table1_cells["paper_in_ci"].astype(str) == "True").sum())
+    assert rows[0].startswith("| [Table 1](docs/results.md#table-1-cooperative-communication-speaker-listener-"
+                              f"after-training-paper-dynamics) | {inside} of {len(table1_cells)} | "
+                              f"{(table1_claims['verdict'] == 'holds').sum()} of {len(table1_claims)}")
+    assert "![" not in headline and "Runs used" not in headline and "](out/figures" not in headline
     tables_md_text = (out_dir / "tables.md").read_text()
     assert tables_md_text.index("(paper dynamics)\n") < tables_md_text.index("Policy inference (speaker-listener), "
                                                                            "evaluation reward (paper dynamics)")
     assert tables_md_text.index("evaluation reward (paper dynamics)") < tables_md_text.index("(mpe2 dynamics)")
-    # The README's tables are tables.md's, not a second rendering.
+    # The results page's tables are tables.md's, not a second rendering.
     tables_md = (out_dir / "tables.md").read_text()
-    table1 = text[text.index("### Table 1"):text.index("\n\nSeeds that had learned")]
+    table1 = text[text.index("## Table 1"):text.index("\n\nSeeds that had learned")]
     assert "(paper dynamics)" in table1.splitlines()[0]
     assert table1.split("\n", 2)[2] in tables_md  # the table and its notes, verbatim
 
@@ -472,11 +505,13 @@ def test_partial_results_give_not_run_cells_and_skipped_figures(tmp_path, capsys
         assert not (out_dir / "figures" / f"{name}.png").exists()
         assert any(line.startswith("skipped Fig.") and f"python -m reproduction.{script}" in line
                    for line in printed.splitlines()), script
-    text = readme_path.read_text()
-    assert "### Table 4" in text and "### Table 1" not in text and "Tables on mpe2" not in text
+    text = results_page(readme_path)
+    assert "## Table 4" in text and "## Table 1" not in text and "Tables on mpe2" not in text
     assert "Not run yet (paper dynamics):\n\n- Table 1: `python -m reproduction.cooperative_communication`\n" \
            "- Table 2:" in text
     assert "Not drawn yet:\n\n- Fig. 3 right" in text and "![Fig. 3 left" in text and "![Fig. 4" in text
+    headline = readme_path.read_text()
+    assert [line.split("](")[0] for line in headline.splitlines() if line.startswith("| [")] == ["| [Table 4"]
 
 
 def test_empty_results_folder_writes_tables_and_skips_every_figure(tmp_path, capsys):
@@ -487,6 +522,7 @@ def test_empty_results_folder_writes_tables_and_skips_every_figure(tmp_path, cap
     assert printed.count("skipped Fig.") == len(FIGURES)
     assert all((table_rows(out_dir, table)["n"] == 0).all() for table in TABLE_FILES)
     assert (tmp_path / "README.md").read_text() == README_TEXT
+    assert (tmp_path / "docs" / "results.md").read_text() == PAGE_TEXT
 
 
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys):
@@ -499,6 +535,18 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys):
     assert main(["paper_figures", f"--results_dir={tmp_path / 'results'}", f"--out_dir={out_dir}",
                  f"--readme={readme_path}"]) == 2
     assert "paper_figures:start" in capsys.readouterr().err and not out_dir.exists()
+    # A results page without the markers: the same, naming it, and the README is left as it was.
+    good_readme, page_path = tmp_path / "README.md", tmp_path / "NO_MARKERS_PAGE.md"
+    good_readme.write_text(README_TEXT)
+    page_path.write_text("# no markers\n")
+    assert main(["paper_figures", f"--results_dir={tmp_path / 'results'}", f"--out_dir={out_dir}",
+                 f"--readme={good_readme}", f"--results_page={page_path}"]) == 2
+    error = capsys.readouterr().err
+    assert str(page_path) in error and "paper_figures:start" in error and error.count("\n") == 1
+    assert not out_dir.exists() and good_readme.read_text() == README_TEXT
+    assert main(["paper_figures", f"--results_dir={tmp_path / 'results'}", f"--out_dir={out_dir}",
+                 f"--readme={good_readme}", f"--results_page={good_readme}"]) == 2
+    assert "same file" in capsys.readouterr().err and not out_dir.exists()
     assert main(["paper_figures", "--no_such_flag"]) == 2
 
 
