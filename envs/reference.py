@@ -7,7 +7,8 @@ between mpe2 and the 2017 environments that a constructor argument or a post-con
 are undone in both dynamics (spread's ``local_ratio``, predator-prey's landmark count, PP2 prey speed and
 ensemble_tag's prey accel).
 
-Two dynamics (shared/MPE2017.md; the batched ports in envs.batched follow the same two):
+Two dynamics (read from openai/multiagent-particle-envs at the end of 2017, commit 214a041, and from mpe2
+1.1.1; the batched ports in envs.batched follow the same two):
 - ``"mpe2"``: mpe2 exactly as installed (beyond the tweaks above).
 - ``"paper"``: the 2017 particle envs the paper ran on. :func:`use_paper_dynamics` is the one adapter that
   makes an mpe2 env behave so, by overriding three things on the env instance the factory built: the world's

@@ -1,4 +1,4 @@
-"""The paper's published numbers (arXiv:1706.02275v3 appendix), as in shared/PAPER.md sections 3 and 4.
+"""The paper's published numbers: its appendix's Tables 1-6 (arXiv:1706.02275v3) and values read off its plots.
 
 Every table is a nested dict ending in {metric: value}; the metric names are the ones our evaluation writes
 to evaluation.csv, so a table cell is looked up with the same keys as our result. Values read off a plot

@@ -1,10 +1,12 @@
 """Fig. 3's normalised agent scores, ours and the paper's, ready to plot (no plotting here).
 
-Left panel series (shared/PAPER.md section 4): PP1 prey touches (the paper's bars use PP1, not PP2), PD N=2
-and N=4 success difference, covert success difference; each min-max scaled over the four pairings, so the
-best pairing scores 1 and the worst 0. The paper's series are scaled over its four published cells. Ours
-are scaled over the pairings we have evaluated; a series with fewer than two is left out (the command says
-so), one with two or three is drawn and its title says over how many it was scaled.
+Left panel series, as the paper's Fig. 3 left draws them ("normalized agent score" per pairing): PP1 prey
+touches (the paper's bars use PP1, not PP2), PD N=2 and N=4 success difference, covert success difference;
+each min-max scaled over the four pairings, so the best pairing scores 1 and the worst 0 (its minimum drawn
+as a small stub); applied to the published tables this gives the printed bars. The paper's series are scaled
+over its four published cells. Ours are scaled over the pairings we have evaluated; a series with fewer than
+two is left out (the command says so), one with two or three is drawn and its title says over how many it
+was scaled.
 
 Right panel (ensembles vs single policies, normalisation not stated in the paper; ours): per scenario the
 agents' score over the four (agents kind, adversaries kind) combinations, min-max scaled the same way. The

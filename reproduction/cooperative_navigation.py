@@ -4,9 +4,9 @@
     python -m reproduction.cooperative_navigation --variant=n3 --pairing=maddpg
     python -m reproduction.cooperative_navigation --smoke          # the same path in seconds
 
-The paper trains "until convergence" without saying how long; we keep the 25000 episodes of its Table 1
-(shared/PAPER.md section 5). Rewards use mpe2's local_ratio = 2/(N+2) (envs/reference.py says why).
-Evaluation: 1000 mpe2 episodes per seed; Table 2's average distance and collisions per episode are defined
+The paper trains "until convergence" without saying how long (it gives an episode count only for Table 1,
+25000, and covert communication, 60000); we keep the 25000 episodes of its Table 1. Rewards use mpe2's
+local_ratio = 2/(N+2) (envs/reference.py says why). Evaluation: 1000 mpe2 episodes per seed; Table 2's average distance and collisions per episode are defined
 in maddpg/metrics/spread.py. Saved as results/cooperative_navigation/table2.{md,csv}.
 """
 

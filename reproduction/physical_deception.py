@@ -5,7 +5,7 @@
     python -m reproduction.physical_deception --smoke               # the same path in seconds
 
 A pairing is <agents' algorithm>_vs_<adversary's algorithm>, the paper's order. 10 seeds as the paper;
-25000 episodes (the paper says "until convergence"; shared/PAPER.md section 5). Evaluation: 1000 mpe2
+25000 episodes (the paper says only "until convergence"; 25000 is its Table 1's count). Evaluation: 1000 mpe2
 episodes per seed; agent and adversary success % are defined in maddpg/metrics/adversary.py.
 Saved as results/physical_deception/table4.{md,csv}.
 """

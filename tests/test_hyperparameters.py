@@ -1,4 +1,4 @@
-"""Each experiment script's default configs are the paper's settings (shared/PAPER.md section 2), every
+"""Each experiment script's default configs are the paper's settings (its appendix and openai/maddpg), every
 TrainConfig field is a flag of every script, a passed flag reaches the config, and docs/hyperparameters.md is
 the generator's current output."""
 

@@ -1,4 +1,4 @@
-"""The packages import one way, as shared/DESIGN.md lays out; no exception list.
+"""The packages import one way, as the project's design lays out (below); no exception list.
 
     reproduction -> maddpg, envs, tf_agents_baselines, paper_figures   (nothing imports reproduction)
     benchmarks   -> maddpg, envs, tf_agents_baselines, paper_figures   (nothing imports benchmarks)

@@ -1,8 +1,9 @@
 """What the `paper` dynamics changes, pinned on hand-built states, in the batched ports and the reference envs.
 
-Each difference of shared/MPE2017.md is checked where both implementations live: the integration order (from
-rest, a full +x action moves an agent in the same step under "paper", not under "mpe2"), the action sign,
-spread's 2017 reward (self-counted contacts, no blend) and the physical-deception adversary's squared reward.
+Each difference between the 2017 particle envs (openai/multiagent-particle-envs at commit 214a041) and mpe2
+1.1.1 is checked where both implementations live: the integration order (from rest, a full +x action moves
+an agent in the same step under "paper", not under "mpe2"), the action sign, spread's 2017 reward
+(self-counted contacts, no blend) and the physical-deception adversary's squared reward.
 """
 
 import numpy as np

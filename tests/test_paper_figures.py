@@ -355,7 +355,8 @@ def test_experiment_table_refuses_mixed_dynamics(tmp_path):
 
 
 def test_fig4_paper_markers_are_the_papers_values(tmp_path, monkeypatch):
-    """shared/PAPER.md section 4: the paper's Fig. 4 ends, already in our team-reward units (not halved)."""
+    """The paper's Fig. 4 ends as read off the plot (MADDPG near -15, TRPO -26, DDPG -28, Actor-Critic -30, DQN
+    -35, REINFORCE -45), already in our team-reward units (not halved)."""
     published = {"maddpg": -15.0, "trpo": -26.0, "ddpg": -28.0, "actor_critic": -30.0, "dqn": -35.0,
                  "reinforce": -45.0}
     for algorithm in published:
@@ -376,7 +377,7 @@ def test_fig4_paper_markers_are_the_papers_values(tmp_path, monkeypatch):
 # ---- Fig. 3's normalisation ----------------------------------------------------------------------------
 
 def test_normaliser_gives_the_paper_bar_heights():
-    """shared/PAPER.md section 4: the published tables, normalised, give the printed bars."""
+    """The published tables, normalised, give the bars the paper prints in Fig. 3 left (the values below)."""
     expected = {
         "PP1: prey touches": (0.239, 1.0, 0.134, 0.0),
         "PD N=2: success difference": (0.687, 1.0, 0.0, 0.398),

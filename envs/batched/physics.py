@@ -9,7 +9,8 @@ State tensors carry a population axis P (independent seeds) and an env axis B in
 A scenario describes its entities once in a `WorldSpec` (static Python values); `step_world` then applies
 actions, soft contact forces, integration with speed clamps, and the communication update.
 
-Two dynamics (shared/MPE2017.md), the only place either is written down for the ports:
+Two dynamics, the only place either is written down for the ports (read from openai/multiagent-particle-envs
+at the end of 2017, commit 214a041, and from mpe2 1.1.1; the order changed in PettingZoo in 2023):
 - "paper": the particle envs of 2017 the paper ran on. A soft movement vector a (no-op, then four
   directions) becomes the force u = (a[1] - a[2], a[3] - a[4]) * accel, and integration updates the
   velocity first (damp, add force, clamp speed), then moves with the NEW velocity.
