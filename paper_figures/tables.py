@@ -95,7 +95,7 @@ class TableResult:
         return f"{heading} {self.title}\n\n{self.body}"
 
     def compact_markdown(self, heading: str = "##") -> str:
-        """The table and its notes under a heading, without the runs-used paragraph (the README's form;
+        """The table and its notes under a heading, without the runs-used paragraph (the results page's form;
         tables.md keeps the full body)."""
         parts = [f"{heading} {self.title}", markdown_table(self.layout, self.frame)]
         parts += [wrap(note) for note in self.layout.notes]

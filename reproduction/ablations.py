@@ -447,7 +447,7 @@ def _link(path: Path, page: str) -> str:
 
 
 def write_readme(path: Path, sections: Sequence[str]) -> None:
-    """Replaces the README's text between the ablations markers (markers kept)."""
+    """Replaces the page's text between the ablations markers (markers kept)."""
     text = path.read_text()
     if START_MARKER not in text or END_MARKER not in text:
         raise UsageError(f"{path} has no {START_MARKER} ... {END_MARKER} section to write")
