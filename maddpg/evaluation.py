@@ -7,7 +7,7 @@ one-hot argmax of each policy's logits (no noise: the paper does not say which i
 policy kinds (maddpg/action_policies.py) act as they do in training, without exploration noise:
 straight_through sends the one-hot of its sample (or, greedy, of its argmax), deterministic sends mu(o).
 
-Metric definitions live with each scenario's metrics in maddpg/metrics/ (and in the README). This loop adds
+Metric definitions live with each scenario's metrics in maddpg/metrics/ (and in docs/metrics.md). This loop adds
 the episode returns itself:
 - mean_episode_reward: the sum over all agents of each episode's return (the reference's training metric),
   averaged over episodes;

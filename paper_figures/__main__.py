@@ -109,11 +109,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {_shown(figure.path)}")
         for note in figure.notes:
             print(f"  note: {note}")
+    from paper_figures import policy_comparison
+
+    comparison = policy_comparison.write(results_dir, out_dir)  # None until another policy kind has run
+    full, short = (None, None) if comparison is None else comparison[1:]
+    if comparison is not None:
+        print(f"wrote {_shown(comparison[0])} and policy_comparison.csv")
     if pages:
         readme_path, page_path = pages
         sections = {page_path: readme.results_page_section(tables, figures, results, claims, out_dir / "tables.md",
-                                                            page_path),
-                    readme_path: readme.readme_section(tables, claims, page_path, readme_path)}
+                                                            page_path, policies=full),
+                    readme_path: readme.readme_section(tables, claims, page_path, readme_path, policies=short)}
         for path, section in sections.items():
             readme.write_section(path, section)
             print(f"wrote {_shown(path)} (the section between the paper_figures markers)")

@@ -139,14 +139,40 @@ def markdown(comparison: pd.DataFrame, learned: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(results_dir: Path, out_dir: Path) -> Path | None:
-    """Writes <out_dir>/policy_comparison.csv and .md; None (nothing written) while no other kind has run."""
+def headline_markdown(comparison: pd.DataFrame) -> str:
+    """The README's short form: per task its first reading, the three kinds' means side by side, and for the
+    two new kinds the probability of scoring higher than gumbel_softmax."""
+    lines = ["| task: reading | " + " | ".join(POLICIES) + " |", "|---|" + "---|" * len(POLICIES)]
+    for task, rows in comparison.groupby("task", sort=False):
+        first = rows[rows["metric"] == rows["metric"].iloc[0]].set_index("policy")
+        cells = []
+        for policy in POLICIES:
+            row = first.loc[policy]
+            if row["n"] == 0:
+                cells.append("not run")
+                continue
+            cell = f"{row['mean']:.{int(row['digits'])}f} (n={int(row['n'])})"
+            if policy != BASELINE and not math.isnan(row["p_higher"]):
+                cell += f", P(higher) {row['p_higher']:.2f}"
+            cells.append(cell)
+        better = f", {first['better'].iloc[0]} is better" if first["better"].iloc[0] else ""
+        lines.append(f"| {task}: {first['column'].iloc[0]}{better} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write(results_dir: Path, out_dir: Path) -> tuple[Path, str, str] | None:
+    """Writes <out_dir>/policy_comparison.csv and .md.
+
+    Returns:
+        (the .md's path, the full markdown, the README's headline form), or None (nothing written) while no
+        run of another policy kind exists.
+    """
     comparison = comparison_rows(results_dir)
     if comparison[comparison["policy"] != BASELINE]["n"].sum() == 0:
         return None
-    learned = seeds_learned(results_dir)
+    full = markdown(comparison, seeds_learned(results_dir))
     out_dir = Path(out_dir)
     comparison.drop(columns=["digits"]).to_csv(out_dir / "policy_comparison.csv", index=False, float_format="%.6g")
     path = out_dir / "policy_comparison.md"
-    path.write_text("# Policy kinds side by side (paper dynamics)\n\n" + markdown(comparison, learned))
-    return path
+    path.write_text("# Policy kinds side by side (paper dynamics)\n\n" + full)
+    return path, full, headline_markdown(comparison)

@@ -56,8 +56,10 @@ def test_nothing_is_written_until_another_kind_has_run(tmp_path):
     _cc(tmp_path, "gumbel_softmax", [50.0, 60.0, 70.0], {0: [(1000, 0.2)]})
     assert policy_comparison.write(tmp_path, tmp_path) is None
     _cc(tmp_path, "straight_through", [40.0, 45.0, 42.0], {0: [(1000, 0.2)]})
-    path = policy_comparison.write(tmp_path, tmp_path)
-    assert path.exists()
+    path, full, headline = policy_comparison.write(tmp_path, tmp_path)
+    assert path.read_text().endswith(full)
+    assert "| cooperative communication: target reach %, higher is better | 60.0 (n=3) | 42.3 (n=3), P(higher) 0.00 |" \
+        " not run |" in headline
     written = pd.read_csv(tmp_path / "policy_comparison.csv")
     assert set(written["policy"]) == set(policy_comparison.POLICIES)
     assert written.loc[(written["policy"] == "straight_through")
