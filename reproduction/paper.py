@@ -45,7 +45,10 @@ seeds), from the wall_seconds in a committed cross-play folder's meta.json, the 
 matched the same way. The critical path for N machines is a greedy longest-first schedule of the runs on N x
 (CPUs per machine) slots, cross-play after its two runs: about total / slots, but never under the longest
 single run. A run that resumes counts only the share its latest checkpoint has not done (the plan line says
-how much is checkpointed); the plan's per-run seconds stay the whole run's.
+how much is checkpointed); the plan's per-run seconds stay the whole run's. Where
+results/paper_time_measured.json (`python -m benchmarks.paper_time --measure`: a timed segment of every planned
+run on this machine, two runs side by side at one thread each as here, scaled to full length) holds a run of
+the same name, seeds and episodes, its measured seconds replace the calibrated ones; --dry_run says how many.
 
 Exit codes: 0 every run done and the figures built, 1 a run failed (the others still run), 2 bad input.
 """
@@ -117,6 +120,9 @@ flags.DEFINE_string("figures_dir", None, "paper_figures --out_dir (default: pape
 flags.DEFINE_boolean("update_readme", True, "let paper_figures rewrite the README's results section (never with "
                      "--smoke)", flag_values=FLAGS)
 flags.DEFINE_boolean("figures", True, "end with python -m paper_figures", flag_values=FLAGS)
+flags.DEFINE_string("plan_json", None, "--dry_run: also write the plan as JSON to this file (each run's name, "
+                    "kind, config, estimate, memory and the runs it waits for; benchmarks.paper_time reads it)",
+                    flag_values=FLAGS)
 
 
 @dataclasses.dataclass
@@ -410,6 +416,42 @@ def estimate(plan: list[PlannedRun], rates: list[dict]) -> None:
                 rate = statistics.median(matching)
                 break
         run.seconds = START_SECONDS + rate * run.units
+
+
+MEASURED_FILE = REPO_ROOT / "results" / "paper_time_measured.json"  # python -m benchmarks.paper_time --measure
+
+
+def measured_estimates(plan: list[PlannedRun], path: Path = MEASURED_FILE) -> int:
+    """Replaces the estimate of every run measured in `path` (same name, seeds and episodes; its figure for the
+    driver's layout) by the measured seconds; returns how many. No file: the calibrated estimates stay."""
+    import json
+
+    try:
+        measured = json.loads(path.read_text())["driver_estimates"]
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError, KeyError) as error:
+        raise UsageError(f"{path} is not a measurement of benchmarks.paper_time --measure ({error}); rerun that "
+                         "or remove the file") from None
+    found = 0
+    for run in plan:
+        entry = measured.get(run.name)
+        if entry and (entry["seeds"], entry["episodes"]) == (len(run.config.seeds), run.config.episodes):
+            run.seconds, found = float(entry["seconds"]), found + 1
+    return found
+
+
+def write_plan_json(plan: list[PlannedRun], path: Path) -> None:
+    """The plan as JSON: per run its name, experiment, label, kind, config, estimated seconds, units, memory
+    estimate and the names of the runs it waits for (benchmarks/paper_time.py --measure times every run of it)."""
+    import json
+
+    names = {run.run_dir: run.name for run in plan}
+    runs = [{"name": run.name, "experiment": run.experiment, "label": run.label, "kind": run.kind,
+             "config": run.config.to_json(), "seconds": run.seconds, "units": run.units,
+             "memory_bytes": memory_bytes(run), "after": [names[d] for d in run.after]} for run in plan]
+    path.write_text(json.dumps({"runs": runs, "threads_per_run": THREADS_PER_RUN, "memory_headroom": MEMORY_HEADROOM,
+                                "object_store_bytes": LOCAL_OBJECT_STORE_BYTES}, indent=1) + "\n")
 
 
 # A training run's peak resident memory against the bytes of its replay buffer: measured 10.9 GB for a
@@ -718,8 +760,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan = plan_runs(options)
         check_run_dirs(plan)
         estimate(plan, calibration())
+        measured = measured_estimates(plan)
         if options.dry_run:
             print_plan(plan, options)
+            if measured:
+                print(f"estimates of {measured} runs measured on this machine ({results.display_path(MEASURED_FILE)}), "
+                      "the others calibrated on the committed runs")
+            if options.plan_json:
+                write_plan_json(plan, Path(options.plan_json))
             return 0
         todo = [run for run in plan if run.state != "finished"]
         if any(run.kind == "baseline" for run in todo):
