@@ -2,7 +2,10 @@
 
 - `--help` prints the program's docstring and the flags its module defines (absl's own short help lists only
   flags defined in __main__, and the experiment scripts define theirs in reproduction/runner.py);
-- a bad flag is one `error: ...` line on stderr and exit code 2, as every other bad input;
+- a bad flag is one `error: ...` line on stderr and exit code 2, as every other bad input: a UsageError
+  raised anywhere below an entry point (a bad value, a run folder of another config, a damaged or unwritable
+  file of a run folder: results.RunFolderError, which names the file and what to do) becomes that line
+  (`run_command`);
 - TensorFlow's start-up logging is silenced (`quiet_tensorflow`, called first thing on every `__main__` path)
   unless `--verbose` is on the command line.
 """
@@ -18,29 +21,49 @@ from typing import Sequence
 
 from absl import flags
 
+from maddpg.results import UsageError
+
 HELP_ARGUMENTS = ("--help", "-h", "-help", "--helpshort")
 
 
-def parse_flags(argv: Sequence[str], doc: str | None, flags_module) -> list[str]:
+def parse_flags(argv: Sequence[str], doc: str | None, flags_module,
+                flag_values: flags.FlagValues = flags.FLAGS) -> list[str]:
     """absl's parser with the conventions above.
 
     Args:
         argv: the command line, program name first.
         doc: what --help prints above the flags.
         flags_module: the module (or its name) whose flags --help lists.
+        flag_values: where the flags are defined (absl's global FLAGS unless a caller keeps its own).
 
     Returns:
         The arguments left after the flags (program name first).
     """
     if any(arg in HELP_ARGUMENTS for arg in argv[1:]):
         print((doc or "").strip() + "\n")
-        print(flags.FLAGS.module_help(flags_module))
+        print(flag_values.module_help(flags_module))
         sys.exit(0)
     try:
-        return flags.FLAGS(list(argv))
+        return flag_values(list(argv))
     except flags.Error as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+
+
+def run_command(function, *args, **kwargs) -> int:
+    """function(*args, **kwargs), an exit code; a UsageError it raises is printed as one `error: ...` line
+    on stderr (a message of several lines is joined into one) and the exit code is 2."""
+    try:
+        return function(*args, **kwargs)
+    except UsageError as error:
+        return report_usage_error(error)
+
+
+def report_usage_error(error: UsageError) -> int:
+    """Prints the error as one `error: ...` line on stderr (a message of several lines joined); returns 2."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    print(f"error: {' '.join(lines)}", file=sys.stderr)
+    return 2
 
 
 VERBOSE_FLAG = "--verbose"

@@ -22,18 +22,14 @@ read (and recognised as complete) as they are.
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import time
 from pathlib import Path
 
 from maddpg import results
 from maddpg.results import UsageError
+from maddpg.run_folder import CROSS_PLAY, RunFolder
 
-CROSS_PLAY = "cross_play"
 POLICY_KINDS = ("single", "ensemble")
-# What two cross-play folders must agree on to be the same evaluation (the old layout has these keys too).
-SETTING_KEYS = ("experiment", "scenario", "dynamics", "seeds", "eval_episodes", "gumbel_temperature")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,12 +119,6 @@ def evaluate_cross_play(single_dir: Path, ensemble_dir: Path, workers: int | Non
     return settings, rows
 
 
-def read_settings(cross_dir: Path) -> dict | None:
-    """config.json of a cross-play folder (either layout), or None if it has none."""
-    path = Path(cross_dir) / results.CONFIG_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
 def cross_play_run(cross_dir: Path, single_dir: Path, ensemble_dir: Path, *, workers: int | None = None,
                    command: str | None = None, announce=None) -> bool:
     """Makes cross_dir the cross-play evaluation of the two runs, unless it already is one (complete).
@@ -141,37 +131,23 @@ def cross_play_run(cross_dir: Path, single_dir: Path, ensemble_dir: Path, *, wor
 
     Raises:
         UsageError: cross_dir holds a cross-play of other settings (nothing in it is touched), a folder is
-            not a trained run, or the two runs cannot meet.
+            not a trained run, or the two runs cannot meet; results.RunFolderError: a file of one is damaged.
     """
-    cross_dir = Path(cross_dir)
-    existing = read_settings(cross_dir)
-    if existing is not None and (cross_dir / results.EVALUATION_FILE).exists():
-        from maddpg.config import LEGACY_DYNAMICS, TrainConfig
-
-        # Folders of the layout before wrote no dynamics into config.json (meta.json has it, else mpe2).
-        existing = {"dynamics": results.read_meta(cross_dir).get("dynamics", LEGACY_DYNAMICS), **existing}
-        source = TrainConfig.from_json(json.loads((Path(ensemble_dir) / results.CONFIG_FILE).read_text())).to_json()
-        different = [key for key in SETTING_KEYS if existing.get(key) != source.get(key)]
-        if different:
-            raise UsageError(f"{cross_dir} holds a cross-play of other settings (differs in: {', '.join(different)});"
-                             " remove that folder to evaluate again")
+    folder = RunFolder(cross_dir)
+    if folder.has_config() and folder.evaluated:
+        folder.check_cross_play_of(RunFolder(ensemble_dir).train_config().to_json())
         return False
-    if existing is None and cross_dir.exists() and any(cross_dir.iterdir()):
-        raise UsageError(f"{cross_dir} exists and is not a cross-play folder; remove it")
+    if folder.holds_something_else():
+        raise UsageError(f"{folder.path} exists and is not a cross-play folder; remove it")
     # No evaluation.csv yet (never started, or interrupted): evaluate from the start.
     if announce is not None:
         announce(f"cross-play of {Path(single_dir).name} and {Path(ensemble_dir).name}: 4 combinations")
     started = time.monotonic()
     settings, rows = evaluate_cross_play(single_dir, ensemble_dir, workers)
     wall_seconds = round(time.monotonic() - started, 2)
-    cross_dir.mkdir(parents=True, exist_ok=True)
-    (cross_dir / results.CONFIG_FILE).write_text(json.dumps(settings.to_json(), indent=2, sort_keys=True) + "\n")
-    temporary = cross_dir / (results.EVALUATION_FILE + ".partial")
-    temporary.unlink(missing_ok=True)
-    results.MetricsWriter(temporary, settings).write(rows)
-    os.replace(temporary, cross_dir / results.EVALUATION_FILE)
-    results.update_meta(cross_dir, kind=CROSS_PLAY, evaluation_complete=True, dynamics=settings.dynamics,
-                        command=command, wall_seconds=wall_seconds,
-                        sources={"single": results.display_path(single_dir),
-                                 "ensemble": results.display_path(ensemble_dir)})
+    folder.write_config(settings.to_json())
+    folder.write_evaluation(settings, rows, kind=CROSS_PLAY, dynamics=settings.dynamics, command=command,
+                            wall_seconds=wall_seconds,
+                            sources={"single": results.display_path(single_dir),
+                                     "ensemble": results.display_path(ensemble_dir)})
     return True

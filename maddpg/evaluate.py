@@ -1,8 +1,12 @@
 """Recompute a run's paper metrics from its checkpoint on its reference env, and optionally watch it as a GIF.
 
-    python -m maddpg.evaluate results/cooperative_communication/maddpg_s0-9_ep25000
+    python -m reproduction.cooperative_communication --smoke    # trains the run folder below in a minute
+    python -m maddpg.evaluate runs/cooperative_communication/smoke_paper_maddpg_s0-1_ep200
     python -m maddpg.evaluate RUN_DIR --episodes=100 --render=run.gif --render_episodes=3 --render_seed=0
     python -m maddpg.evaluate RUN_DIR --actions=greedy     # argmax actions instead of the run's own setting
+
+RUN_DIR is a run folder a script trained here (runs/<experiment>/<run_id>, or results/... with
+--results_dir=results): the committed runs under results/ keep no checkpoint to restore.
 
 Reads RUN_DIR/config.json, restores the actors of the latest checkpoint (RUN_DIR/checkpoints), evaluates
 every seed for --episodes episodes of the reference env of the run's dynamics (default: the run's eval_episodes) and prints each seed's metrics
@@ -18,9 +22,10 @@ from pathlib import Path
 
 from absl import flags
 
-from maddpg.cli import parse_flags, quiet_tensorflow
+from maddpg.cli import parse_flags, quiet_tensorflow, run_command
 from maddpg.restore import load_actor_weights
-from maddpg.results import UsageError, check_checkpoint
+from maddpg.results import UsageError
+from maddpg.run_folder import RunFolder
 
 flags.DEFINE_integer("episodes", None, "evaluation episodes per seed (default: the run's eval_episodes)")
 flags.DEFINE_integer("workers", 0, "evaluation worker processes (0: one per CPU core)")
@@ -38,16 +43,15 @@ flags.DEFINE_enum("actions", None, ["sampled", "greedy"],
 flags.DEFINE_boolean("verbose", False, "keep TensorFlow's start-up and C++ logging (silenced by default)")
 
 
-def _print_metrics(config, values: dict, run_dir: Path) -> None:
+def _print_metrics(values: dict, recorded: dict | None) -> None:
+    """Each seed's metrics, and their mean [95% CI] beside the run's own evaluation.csv's (`recorded`, if any)."""
     import pandas as pd
 
-    from maddpg.results import read_evaluation
     from maddpg.stats import format_cell, mean_and_ci
 
     frame = pd.DataFrame(values).T.sort_index()  # [seed, metric]
     frame.index.name = "seed"
     print(frame.to_string(float_format=lambda v: f"{v:.4g}"))
-    recorded = read_evaluation(run_dir)
     print(f"\nmean [95% bootstrap CI] over {len(frame)} seeds" + ("  (run's evaluation.csv)" if recorded else ""))
     for metric in frame.columns:
         mean, low, high, n = mean_and_ci(frame[metric].tolist())
@@ -75,8 +79,9 @@ def main(argv) -> int:
         raise UsageError("--render_episodes and --fps must be positive")
     if options.render and not options.render.lower().endswith(".gif"):
         raise UsageError(f"--render writes a GIF; give a file name ending in .gif, got {options.render}")
-    check_checkpoint(run_dir)  # a truncated checkpoint: one line, not a traceback from the restore
-    config, weights = load_actor_weights(run_dir)
+    folder = RunFolder(run_dir)
+    config, weights = load_actor_weights(folder)
+    recorded = folder.evaluation()  # read (and checked) before the evaluation, not after it
     if options.dynamics is not None and options.dynamics != config.dynamics:
         raise UsageError(f"{run_dir} was trained in dynamics {config.dynamics!r}, not {options.dynamics!r}; its actors "
                          f"are evaluated only in their own dynamics (drop --dynamics or pass --dynamics={config.dynamics})")
@@ -92,7 +97,7 @@ def main(argv) -> int:
                                                 config.gumbel_temperature, options.workers or None,
                                                 config.ensemble_size, config.dynamics, greedy=greedy,
                                                 policy=config.policy)
-        _print_metrics(config, values, run_dir)
+        _print_metrics(values, recorded)
     if options.render:
         member = config.seeds.index(render_seed)
         frames = evaluation.render_member(config.scenario,
@@ -110,11 +115,7 @@ def cli() -> None:
     quiet_tensorflow()  # before TensorFlow is imported; --verbose keeps its logging
     # Run as __main__, absl files this module's flags under the program's path.
     remaining = parse_flags(sys.argv, __doc__, __name__ if __name__ != "__main__" else sys.argv[0])
-    try:
-        sys.exit(main(remaining))
-    except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+    sys.exit(run_command(main, remaining))
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ from maddpg.learner import Learner  # noqa: E402
 from maddpg.population_random import PopulationRandom  # noqa: E402
 from maddpg.replay import ReplayBuffer  # noqa: E402
 from maddpg import results  # noqa: E402
+from maddpg.run_folder import RunFolder  # noqa: E402
 from maddpg.run_logging import LogWindow, TrainingDiverged, check_finite_losses  # noqa: E402  (shared with run.py)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -302,7 +303,7 @@ class ParallelEnvTrainer:
         logs it), agent_rewards ({agent: [P]}), and only if the window had an update, critic_loss /
         actor_loss ({agent: [P]} means over the window's updates).
 
-        run_dir: when given, a run folder (maddpg/results.py) that gets config.json, meta.json and the
+        run_dir: when given, a run folder (maddpg/run_folder.py) that gets config.json, meta.json and the
         windows' rows in metrics.csv, the batched loop's schema and metrics (the plain loop writes no
         checkpoints, so a rerun starts over and rewrites metrics.csv).
         """
@@ -310,9 +311,10 @@ class ParallelEnvTrainer:
         writer = None
         if run_dir is not None:
             run_dir = Path(run_dir)
-            results.prepare_run_dir(run_dir, config)
-            meta = results.update_meta(run_dir, dynamics=config.dynamics, loop="pettingzoo", training_complete=False)
-            writer = results.MetricsWriter(run_dir / results.METRICS_FILE, config)
+            folder = RunFolder(run_dir)
+            folder.open_for(config)
+            meta = folder.update_meta(trained=False, dynamics=config.dynamics, loop="pettingzoo")
+            writer = folder.metrics_writer(config)
             writer.truncate_after(self.episodes_done)  # rows of an earlier, unfinished attempt are made again
             session = {"started_at": results.now(), "from_episode": self.episodes_done}
             started = time.perf_counter()
@@ -338,8 +340,8 @@ class ParallelEnvTrainer:
         bar.close()
         if run_dir is not None:
             session.update(to_episode=self.episodes_done, wall_seconds=round(time.perf_counter() - started, 2))
-            results.update_meta(run_dir, sessions=meta.get("sessions", []) + [session],
-                                training_complete=self.episodes_done >= config.episodes)
+            folder.update_meta(trained=self.episodes_done >= config.episodes,
+                               sessions=meta.get("sessions", []) + [session])
         return history
 
 
@@ -478,12 +480,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         make_env = env_factory(options.env, options.continuous, options.dynamics)
         config = build_config(options, len(make_env().possible_agents))
         run_dir = run_dir_for(options, config)
-        if results.read_meta(run_dir).get("training_complete"):
-            results.prepare_run_dir(run_dir, config)  # a folder of another config is refused as such
+        folder = RunFolder(run_dir)
+        if folder.trained:
+            folder.open_for(config)  # a folder of another config is refused as such
             raise results.UsageError(f"{run_dir} is already trained (this loop keeps no checkpoint to resume "
                                      "from); pass another --run_id or remove that folder")
         try:  # before anything trains, so an unwritable --results_dir costs nothing
-            results.prepare_run_dir(run_dir, config)
+            folder.open_for(config)
         except OSError as error:
             raise results.UsageError(f"cannot write results to {run_dir.parent} ({error.strerror or error}); "
                                      "pass a writable --results_dir") from None

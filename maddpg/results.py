@@ -1,105 +1,223 @@
-"""The on-disk layout of one run: results/<experiment>/<run_id>/{config.json, meta.json, metrics.csv, ...}.
+"""The rows schema of a run folder's CSV files, the names of its files, and the provenance a run records.
 
 metrics.csv (training, appended as it goes) and evaluation.csv (reference-env evaluation) share one schema,
 one row per value: experiment, scenario, algorithm, dynamics, role, seed, episode, env_step, metric, value.
 Files written before the dynamics column existed lack it (their runs are all mpe2, config.LEGACY_DYNAMICS);
-appending to such a file keeps its own columns.
+appending to such a file keeps its own columns. Rows are checked as they are read: a damaged line is a
+RunFolderError naming the file, the line and what to do, never a row skipped. What the files of a folder
+mean, and when they are read and written, is maddpg/run_folder.py's.
+
+Writes never leave half a file: JSON and rewritten CSVs go through a temporary file and a rename, appended
+rows are written whole or not at all, and a full disk is a RunFolderError naming the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
-import json
+import errno
+import io
 import os
 import platform
 import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Iterable, Mapping
-
-from maddpg.config import TrainConfig
+from typing import Callable, Iterable, Mapping
 
 COLUMNS = ("experiment", "scenario", "algorithm", "dynamics", "role", "seed", "episode", "env_step", "metric", "value")
+LEGACY_COLUMNS = tuple(column for column in COLUMNS if column != "dynamics")  # files written before dynamics
 CONFIG_FILE, META_FILE, METRICS_FILE, EVALUATION_FILE = "config.json", "meta.json", "metrics.csv", "evaluation.csv"
 CHECKPOINT_DIR, TENSORBOARD_DIR = "checkpoints", "tensorboard"
+CHECKPOINT_STATE_FILE = "checkpoint"  # TensorFlow's text file in checkpoints/ naming the latest checkpoint
+# meta.json's keys for "trained" and "evaluated" (maddpg/run_folder.py reads and writes them).
+TRAINING_COMPLETE, EVALUATION_COMPLETE = "training_complete", "evaluation_complete"
+DISK_FULL_REMEDY = ("free space on that disk (or pass another --results_dir) and run the same command again: a run "
+                    "resumes from its last checkpoint")
 
 
 class UsageError(Exception):
-    """Bad input a user can fix; the command line prints it on one line and exits with code 2."""
+    """Bad input a user can fix; the command line prints it on one line and exits with code 2 (maddpg/cli.py)."""
 
 
-def prepare_run_dir(run_dir: Path, config: TrainConfig) -> bool:
-    """Creates run_dir with config.json, or checks that an existing one was made with the same config.
+class RunFolderError(UsageError):
+    """A run folder's file that cannot be read or written as it is.
 
-    Returns:
-        True if the directory already existed (a resume).
+    Attributes:
+        path: the file (or folder) at fault.
+        problem: what is wrong with it, naming it.
+        remedy: what the user can do.
+    """
+
+    def __init__(self, path: Path, problem: str, remedy: str):
+        self.path, self.problem, self.remedy = Path(path), problem, remedy
+        super().__init__(f"{problem}; {remedy}")
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether an error of a write is the disk (or the user's quota) being full: OSError ENOSPC/EDQUOT, or
+    TensorFlow's error for it (ResourceExhaustedError, or an OpError saying so)."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    tf = sys.modules.get("tensorflow")
+    if tf is None or not isinstance(error, tf.errors.OpError):
+        return False
+    message = str(error)
+    if "No space left on device" in message or "Disk quota exceeded" in message:
+        return True
+    # ResourceExhaustedError is also TensorFlow's out-of-memory error: that one is not the disk.
+    return isinstance(error, tf.errors.ResourceExhaustedError) and "memory" not in message.lower() \
+        and "OOM" not in message
+
+
+@contextlib.contextmanager
+def writing(path: Path):
+    """Turns a full disk inside the block into a RunFolderError naming `path` (other errors pass as they are)."""
+    try:
+        yield
+    except Exception as error:
+        if not is_disk_full(error):
+            raise
+        raise RunFolderError(path, f"cannot write {path}: no space left on the device ({_first_line(error)})",
+                             DISK_FULL_REMEDY) from None
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replaces path's content with text through a temporary file: a failed write leaves the old file whole."""
+    temporary = path.with_name(path.name + ".tmp")
+    with writing(path):
+        try:
+            temporary.write_text(text)
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)  # what a full disk had room for
+            raise
+
+
+def append_whole(path: Path, text: str) -> None:
+    """Appends text to path, all of it or (a write failed) none of it."""
+    size = path.stat().st_size
+    with writing(path):
+        try:
+            with path.open("a", newline="") as handle:
+                handle.write(text)
+        except BaseException:
+            with path.open("r+b") as handle:
+                handle.truncate(size)
+            raise
+
+
+def read_rows(path: Path, remedy: str) -> tuple[tuple[str, ...], list[list[str]]]:
+    """(header, rows) of a CSV of the shared schema, every row checked.
 
     Raises:
-        UsageError: run_dir holds a run made with another config (nothing in it is touched).
+        RunFolderError: the header is not the schema's (either layout), or a line is not a row of it (a field
+            missing or too many, a seed, episode or env_step that is not an integer, a value that is not a
+            number); it names the line.
     """
-    config_path = run_dir / CONFIG_FILE
-    if config_path.exists():
+    try:
+        with path.open(newline="") as handle:
+            lines = list(csv.reader(handle))
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise RunFolderError(path, f"{path} is not a CSV file ({_first_line(error)})", remedy) from None
+    header = tuple(lines[0]) if lines else ()
+    if header not in (COLUMNS, LEGACY_COLUMNS):
+        raise RunFolderError(path, f"{path} line 1 is not the header of the results schema "
+                                   f"({','.join(COLUMNS)})", remedy)
+    for number, row in enumerate(lines[1:], start=2):
+        problem = _row_problem(header, row)
+        if problem:
+            raise RunFolderError(path, f"{path} line {number} is not a row of the results schema ({problem})", remedy)
+    return header, lines[1:]
+
+
+def _row_problem(header: tuple[str, ...], row: list[str]) -> str | None:
+    if len(row) != len(header):
+        return f"{len(row)} fields, not {len(header)}"
+    fields = dict(zip(header, row))
+    for column in ("seed", "episode", "env_step"):
         try:
-            recorded = json.loads(config_path.read_text())
-        except ValueError as error:
-            raise UsageError(f"{config_path} is not a config this version can read ({error}); use another --run_id")
-        if isinstance(recorded, dict) and recorded.get("kind") == "cross_play":
-            _check_cross_play_folder(run_dir, recorded, config)
-            return True
-        try:
-            existing = TrainConfig.from_json(recorded)
-        except (TypeError, ValueError) as error:
-            raise UsageError(f"{config_path} is not a config this version can read ({error}); use another --run_id")
-        if existing.dynamics != config.dynamics:
-            raise UsageError(
-                f"{run_dir} was made with dynamics {existing.dynamics!r}, not {config.dynamics!r}; pass "
-                f"--dynamics={existing.dynamics} to use it, or another --run_id"
-            )
-        differences = existing.differences(config)
-        if differences:
-            raise UsageError(
-                f"{run_dir} was made with another config (differs in: {', '.join(differences)}); "
-                "pass another --run_id or remove that folder"
-            )
-        return True
-    if run_dir.exists() and any(run_dir.iterdir()):
-        raise UsageError(f"{run_dir} exists and is not a run folder; pass another --run_id")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    _write_json_atomically(config_path, config.to_json())
-    return False
+            int(fields[column])
+        except ValueError:
+            return f"{column} {fields[column][:40]!r} is not an integer"
+    try:
+        float(fields["value"])
+    except ValueError:
+        return f"value {fields['value'][:40]!r} is not a number"
+    if not fields["metric"] or not fields["role"]:
+        return "no role or metric"
+    return None
 
 
-def _check_cross_play_folder(run_dir: Path, recorded: dict, config: TrainConfig) -> None:
-    """A cross-play folder (maddpg/cross_play.py) of the source run `config`: it must be an evaluation of
-    the same settings (its config.json has no training fields to compare)."""
-    from maddpg.cross_play import SETTING_KEYS
+class MetricsWriter:
+    """Appends rows to a CSV with the shared schema, each batch whole, so a killed run loses nothing written.
 
-    wanted = config.to_json()
-    different = [key for key in SETTING_KEYS if recorded.get(key) != wanted.get(key)]
-    if different:
-        raise UsageError(f"{run_dir} holds a cross-play of other settings (differs in: {', '.join(different)}); "
-                         "remove that folder to evaluate again")
+    config: a TrainConfig, or anything with its experiment, scenario, algorithm, dynamics and episode_length
+    (a cross-play evaluation's settings, maddpg/cross_play.py).
+    remedy: what a RunFolderError about a damaged line of this file tells the user to do.
+    """
+
+    def __init__(self, path: Path, config, remedy: str = "fix or delete that line"):
+        self.path = path
+        self.config = config
+        self.remedy = remedy
+        if not path.exists():
+            write_atomically(path, _csv_text([COLUMNS]))
+        self.columns = read_rows(path, remedy)[0]  # an older file keeps its own schema
+
+    def write(self, rows: Iterable[Mapping]) -> None:
+        """Each row: role, seed, episode, metric, value (experiment, scenario, algorithm, dynamics, env_step are
+        filled in)."""
+        append_whole(self.path, rows_csv(self.config, rows, self.columns))
+
+    def truncate_after(self, episode: int) -> None:
+        """Drops rows logged after `episode` (written after the checkpoint a resume starts from)."""
+        keep_rows(self.path, "episode", lambda value: value <= episode, self.remedy)
+
+    def keep_seeds(self, seeds: Iterable[int]) -> None:
+        """Drops the rows of seeds not in `seeds` (a seed restarted from scratch logs its rows again)."""
+        seeds = set(seeds)
+        keep_rows(self.path, "seed", lambda value: value in seeds, self.remedy)
 
 
-def _write_json_atomically(path: Path, data) -> None:
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(temporary, path)
+def rows_csv(config, rows: Iterable[Mapping], columns: tuple[str, ...], header: bool = False) -> str:
+    """The CSV text of rows (role, seed, episode, metric, value each) in `columns`, the other fields from config
+    (see MetricsWriter), after the header line when `header`."""
+    lines = [columns] if header else []
+    for row in rows:
+        full = {"experiment": config.experiment, "scenario": config.scenario, "algorithm": config.algorithm,
+                "dynamics": config.dynamics, "role": row["role"], "seed": row["seed"],
+                "episode": row["episode"], "env_step": row["episode"] * config.episode_length,
+                "metric": row["metric"], "value": repr(float(row["value"]))}
+        lines.append([full[column] for column in columns])
+    return _csv_text(lines)
 
 
-def read_meta(run_dir: Path) -> dict:
-    path = run_dir / META_FILE
-    return json.loads(path.read_text()) if path.exists() else {}
+def _csv_text(rows) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
 
 
-def update_meta(run_dir: Path, **fields) -> dict:
-    """Merges fields into meta.json (creating it with provenance on first use) and returns the result."""
-    meta = read_meta(run_dir) or provenance()
-    meta.update(fields)
-    _write_json_atomically(run_dir / META_FILE, meta)
-    return meta
+def keep_rows(path: Path, column: str, keep: Callable[[int], bool], remedy: str = "fix or delete that line") -> None:
+    """Rewrites a CSV of the shared schema (atomically) without the rows whose integer `column` fails `keep`.
+
+    Raises:
+        RunFolderError: a line of the file is damaged (read_rows); the file is left as it is.
+    """
+    if not path.exists():
+        return
+    header, rows = read_rows(path, remedy)
+    index = header.index(column)
+    kept = [row for row in rows if keep(int(row[index]))]
+    if len(kept) != len(rows):
+        write_atomically(path, _csv_text([header] + kept))
 
 
 def display_path(path: Path) -> str:
@@ -161,99 +279,3 @@ def package_versions(packages: Iterable[str]) -> dict[str, str | None]:
 
 def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
-class MetricsWriter:
-    """Appends rows to a CSV with the shared schema, flushing each batch so a killed run loses nothing written.
-
-    config: a TrainConfig, or anything with its experiment, scenario, algorithm, dynamics and episode_length
-    (a cross-play evaluation's settings, maddpg/cross_play.py).
-    """
-
-    def __init__(self, path: Path, config: TrainConfig):
-        self.path = path
-        self.config = config
-        if not path.exists():
-            with path.open("w", newline="") as handle:
-                csv.writer(handle).writerow(COLUMNS)
-        with path.open(newline="") as handle:
-            self.columns = tuple(next(csv.reader(handle), COLUMNS))  # an older file keeps its own schema
-
-    def write(self, rows: Iterable[Mapping]) -> None:
-        """Each row: role, seed, episode, metric, value (experiment, scenario, algorithm, dynamics, env_step are
-        filled in)."""
-        config = self.config
-        with self.path.open("a", newline="") as handle:
-            writer = csv.writer(handle)
-            for row in rows:
-                full = {"experiment": config.experiment, "scenario": config.scenario, "algorithm": config.algorithm,
-                        "dynamics": config.dynamics, "role": row["role"], "seed": row["seed"],
-                        "episode": row["episode"], "env_step": row["episode"] * config.episode_length,
-                        "metric": row["metric"], "value": repr(float(row["value"]))}
-                writer.writerow([full[column] for column in self.columns])
-
-    def truncate_after(self, episode: int) -> None:
-        """Drops rows logged after `episode` (written after the checkpoint a resume starts from)."""
-        keep_rows(self.path, "episode", lambda value: value <= episode)
-
-    def keep_seeds(self, seeds: Iterable[int]) -> None:
-        """Drops the rows of seeds not in `seeds` (a seed restarted from scratch logs its rows again)."""
-        seeds = set(seeds)
-        keep_rows(self.path, "seed", lambda value: value in seeds)
-
-
-def keep_rows(path: Path, column: str, keep) -> None:
-    """Rewrites a CSV of the shared schema (atomically) without the rows whose integer `column` fails `keep`."""
-    if not path.exists():
-        return
-    with path.open(newline="") as handle:
-        rows = list(csv.reader(handle))
-    index = rows[0].index(column)
-    kept = [rows[0]] + [r for r in rows[1:] if keep(int(r[index]))]
-    if len(kept) != len(rows):
-        temporary = path.with_suffix(".csv.tmp")
-        with temporary.open("w", newline="") as handle:
-            csv.writer(handle).writerows(kept)
-        os.replace(temporary, path)
-
-
-def read_evaluation(run_dir: Path) -> dict[int, dict[str, float]] | None:
-    """{seed: {metric: value}} from run_dir/evaluation.csv, or None if the run has none yet."""
-    import pandas as pd
-
-    path = Path(run_dir) / EVALUATION_FILE
-    if not path.exists():
-        return None
-    frame = pd.read_csv(path)
-    return {int(seed): dict(zip(group["metric"], group["value"])) for seed, group in frame.groupby("seed")}
-
-
-def check_checkpoint(run_dir: Path) -> None:
-    """UsageError if the latest checkpoint in run_dir/checkpoints cannot be read (not a checkpoint, or its
-    data files shorter than its index says); nothing if there is no checkpoint yet.
-
-    Reads the index only, never the tensors: a truncated data file is found by comparing its size with the
-    bytes the index's numeric tensors need (a lower bound; the string tensors' sizes are not counted).
-    """
-    import numpy as np
-    import tensorflow as tf
-
-    directory = Path(run_dir) / CHECKPOINT_DIR
-    if not directory.is_dir():
-        return
-    remedy = f"remove {directory} to train the run from the start"
-    try:
-        latest = tf.train.latest_checkpoint(str(directory))
-        if latest is None:
-            return
-        reader = tf.train.load_checkpoint(latest)
-        shapes, dtypes = reader.get_variable_to_shape_map(), reader.get_variable_to_dtype_map()
-    except (tf.errors.OpError, ValueError, IndexError) as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UsageError(f"the checkpoint in {directory} cannot be read ({message}); {remedy}") from None
-    needed = sum(int(np.prod(shape)) * dtypes[name].size for name, shape in shapes.items()
-                 if dtypes[name] != tf.string)
-    present = sum(path.stat().st_size for path in directory.glob(Path(latest).name + ".data-*"))
-    if present < needed:
-        raise UsageError(f"the checkpoint {latest} is truncated ({present} bytes of data, its index needs at "
-                         f"least {needed}); {remedy}")

@@ -10,6 +10,9 @@ Checkpoints (run_dir/checkpoints/ckpt-<episodes done>, only the latest kept) com
   checkpoint is a few MB).
 Checkpoints written before this layout hold whole buffers under trainer/ and are still resumed; a finished
 run's old checkpoint is rewritten in the finished layout the next time train() opens the run.
+
+The run folder's files are read, checked and written through maddpg/run_folder.py; a resumed run says from
+which episode it resumes.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from tqdm import tqdm
 
 from envs.batched import make_batched_env
 from maddpg import results
-from maddpg.config import LEGACY_DYNAMICS, TrainConfig
+from maddpg.config import TrainConfig
 from maddpg.replay import ReplayBuffer
+from maddpg.run_folder import RunFolder, env_signature
 from maddpg.run_logging import LogWindow, TrainingDiverged, diverged  # noqa: F401  (TrainingDiverged: re-exported)
 from maddpg.training import Trainer
 
@@ -60,74 +64,59 @@ def build_trainer(config: TrainConfig) -> Trainer:
     return Trainer(config, env, reward_env=reward_env)
 
 
-def env_signature(env) -> dict:
-    """What a checkpoint's networks depend on: the agents, their observation and action sizes, and the
-    dynamics they were trained in (the action sign differs between the two)."""
-    return {"agents": list(env.agents), "observation_sizes": list(env.observation_sizes),
-            "action_sizes": list(env.action_sizes), "dynamics": env.dynamics}
-
-
-def check_env_signature(run_dir: Path, env) -> None:
-    """Raises UsageError when run_dir's checkpoints were made for other agents or observation/action sizes.
-
-    meta.json records the signature of the env a run was trained on; a port whose layout changed since
-    would otherwise fail deep inside the checkpoint restore with a shape error.
-    """
-    recorded = results.read_meta(run_dir).get("env")
-    current = env_signature(env)
-    if recorded is None:
-        return
-    recorded = {"dynamics": LEGACY_DYNAMICS, **recorded}  # signatures written before dynamics existed
-    if recorded == current:
-        return
-    different = [key for key in current if recorded.get(key) != current[key]]
-    details = "; ".join(f"{key}: checkpoint {recorded.get(key)} vs scenario {current[key]}" for key in different)
-    raise results.UsageError(f"the checkpoint in {run_dir} does not match scenario {env.name} ({details})")
-
-
-def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_after_iterations: int | None = None,
-          on_checkpoint=None):
+def train(config: TrainConfig, run_dir: Path | RunFolder, *, progress: bool = True,
+          stop_after_iterations: int | None = None, on_checkpoint=None, command: str | None = None, log=print):
     """Trains (or resumes) the run in run_dir until config.episodes episodes per seed are done.
 
     Args:
         config: the run's settings.
-        run_dir: results/<experiment>/<run_id>; created, or resumed when it holds a run with the same config.
+        run_dir: results/<experiment>/<run_id> (or its RunFolder); created, or resumed when it holds a run
+            with the same config.
         progress: show a progress bar.
         stop_after_iterations: stop early after this many iterations (used to test resuming).
         on_checkpoint: called with each checkpoint's path once it is saved (the paper driver's tests kill a
             worker at that point).
+        command: the command line that asked for the run, recorded in meta.json when this call ends.
+        log: called with one line (str) when the run resumes from a checkpoint (None: silent).
 
     Returns:
         The Trainer, holding the trained networks.
 
     Raises:
-        results.UsageError: run_dir holds a run of another config.
+        results.UsageError: run_dir holds a run of another config, or a file of it is damaged
+            (results.RunFolderError; every file is checked before anything in the folder is written).
         TrainingDiverged: a loss became NaN or Inf.
     """
-    run_dir = Path(run_dir)
-    results.prepare_run_dir(run_dir, config)
+    folder = RunFolder.of(run_dir)
+    folder.open_for(config)
+    # Every file is read (and checked) before anything in the folder is written.
+    latest = folder.latest_checkpoint()
+    sessions = folder.meta.get("sessions", [])
+    writer = folder.metrics_writer(config)
     trainer = build_trainer(config)
-    check_env_signature(run_dir, trainer.env)
-    results.update_meta(run_dir, env=env_signature(trainer.env), dynamics=config.dynamics)
-    checkpoint_dir = run_dir / results.CHECKPOINT_DIR
-    latest = tf.train.latest_checkpoint(str(checkpoint_dir))
+    folder.check_env(trainer.env)
     if latest:
-        restore_checkpoint(trainer, latest)
+        folder.check_checkpoint()
+        with folder.reading_checkpoint(latest):
+            restore_checkpoint(trainer, latest)
     episodes_done = int(trainer.episodes_done.numpy())
     if latest and episodes_done >= config.episodes and checkpoint_holds_replay(latest):
-        latest = save_checkpoint(trainer, checkpoint_dir, finished=True)  # a finished run keeps no replay
-    writer = results.MetricsWriter(run_dir / results.METRICS_FILE, config)
+        with results.writing(folder.checkpoint_dir):
+            latest = save_checkpoint(trainer, folder.checkpoint_dir, finished=True)  # a finished run keeps no replay
     writer.truncate_after(episodes_done)  # rows written after the checkpoint are produced again below
-    summary_writer = tf.summary.create_file_writer(str(run_dir / results.TENSORBOARD_DIR))
-    agents = trainer.env.agents
-    has_goal = hasattr(trainer.env, "goal_distance")
-    meta = results.update_meta(run_dir, training_complete=episodes_done >= config.episodes)
-    sessions = meta.get("sessions", [])
+    folder.update_meta(trained=episodes_done >= config.episodes, env=env_signature(trainer.env),
+                       dynamics=config.dynamics)
+    if latest and episodes_done < config.episodes and log is not None:
+        log(f"{folder.path}: resuming from its checkpoint at episode {episodes_done} of {config.episodes} "
+            f"({Path(latest).name})")
     # A resumed run can span commits: each session records its own (the top-level git_commit is the first's).
     session = {"started_at": results.now(), "from_episode": episodes_done,
                "intra_op_threads": results.intra_op_threads(),  # it changes the numbers: see results.py
                **results.git_state()}
     started = time.perf_counter()
+    summary_writer = tf.summary.create_file_writer(str(folder.tensorboard_dir))
+    agents = trainer.env.agents
+    has_goal = hasattr(trainer.env, "goal_distance")
     window = LogWindow(config.population, len(agents))
     bar = tqdm(total=config.episodes, initial=episodes_done, unit="ep", disable=not progress,
                desc=f"{config.experiment}/{config.algorithm}", dynamic_ncols=True)
@@ -141,12 +130,14 @@ def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_aft
         if episodes_done % config.log_every_episodes == 0:
             rows = list(window.rows(config.seeds, agents, episodes_done, has_goal))
             writer.write(rows)
-            write_summaries(summary_writer, rows, episodes_done)
+            with results.writing(folder.tensorboard_dir):
+                write_summaries(summary_writer, rows, episodes_done)
             team = np.mean([r["value"] for r in rows if r["role"] == "team" and r["metric"] == "mean_episode_reward"])
             bar.set_postfix(reward=f"{team:.2f}", updates=int(trainer.updates.numpy()))
             window = LogWindow(config.population, len(agents))
         if episodes_done % config.checkpoint_every_episodes == 0 or episodes_done >= config.episodes:
-            latest = save_checkpoint(trainer, checkpoint_dir, finished=episodes_done >= config.episodes)
+            with results.writing(folder.checkpoint_dir):
+                latest = save_checkpoint(trainer, folder.checkpoint_dir, finished=episodes_done >= config.episodes)
             if on_checkpoint is not None:
                 on_checkpoint(latest)
         iterations += 1
@@ -154,7 +145,8 @@ def train(config: TrainConfig, run_dir: Path, *, progress: bool = True, stop_aft
             break
     bar.close()
     session.update(to_episode=episodes_done, wall_seconds=round(time.perf_counter() - started, 2))
-    results.update_meta(run_dir, sessions=sessions + [session], training_complete=episodes_done >= config.episodes)
+    folder.update_meta(trained=episodes_done >= config.episodes, sessions=sessions + [session],
+                       **({"command": command} if command else {}))
     return trainer
 
 

@@ -49,6 +49,7 @@ from maddpg import results
 from maddpg.cli import parse_flags
 from maddpg.config import DYNAMICS
 from maddpg.results import UsageError
+from maddpg.run_folder import RunFolder
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENT = "cooperative_communication"
@@ -138,8 +139,7 @@ def prepare_run_dir(run_dir: Path, config: BaselineRunConfig) -> bool:
             different = [key for key, value in config.to_json().items() if existing.to_json().get(key) != value]
             raise UsageError(f"{run_dir} was made with another config (differs in: {', '.join(different)}); "
                              "pass another --run_id or remove that folder")
-        meta = results.read_meta(run_dir)
-        return bool(meta.get("training_complete") and meta.get("evaluation_complete"))
+        return RunFolder(run_dir).finished
     if run_dir.exists() and any(run_dir.iterdir()):
         raise UsageError(f"{run_dir} exists and is not a run folder; pass another --run_id")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -173,7 +173,7 @@ def run_baselines(options, command: str) -> tuple[list[Path], list[str]]:
         if finished:
             print(f"[{config.algorithm}] {label}: finished already in {run_dir}, reused", flush=True)
             continue
-        results.update_meta(run_dir, command=command)
+        RunFolder(run_dir).update_meta(command=command)
         print(f"[{config.algorithm}] {label}: {len(config.seeds)} seeds x {config.episodes} episodes on "
               f"{config.train_env}, {config.dynamics} dynamics, {config.eval_episodes} evaluation episodes per seed "
               f"-> {run_dir}", flush=True)

@@ -60,10 +60,8 @@ import functools
 import heapq
 import importlib
 import inspect
-import json
 import logging
 import os
-import re
 import signal
 import socket
 import statistics
@@ -77,9 +75,10 @@ from typing import Callable, Sequence
 from absl import flags
 
 from maddpg import results
-from maddpg.cli import HELP_ARGUMENTS
+from maddpg.cli import HELP_ARGUMENTS, report_usage_error
 from maddpg.config import DYNAMICS, TrainConfig
 from maddpg.results import UsageError
+from maddpg.run_folder import RunFolder
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 THREADS_PER_RUN = 1  # TensorFlow intra-op threads of each run (each is one Ray task of num_cpus=1)
@@ -311,44 +310,23 @@ def _plan_baselines(options, seeds: int) -> list[PlannedRun]:
 
 
 def check_run_dirs(plan: list[PlannedRun]) -> None:
-    """Sets each run's state; UsageError for a folder of another config (results.prepare_run_dir's checks,
-    without creating anything)."""
+    """Sets each run's state (finished, resume, new); UsageError for a folder of another config or that is no
+    run folder, results.RunFolderError for a damaged file of one (nothing is created or written)."""
     from reproduction import independent_baselines
 
     for run in plan:
-        config_path = run.run_dir / results.CONFIG_FILE
-        if config_path.exists():
-            if run.kind == "baseline":
-                independent_baselines.prepare_run_dir(run.run_dir, run.config)  # reads only: config.json exists
+        folder = RunFolder(run.run_dir)
+        if folder.has_config():
+            if run.kind == "baseline":  # reads only: config.json exists
+                finished = independent_baselines.prepare_run_dir(run.run_dir, run.config)
             else:
-                results.prepare_run_dir(run.run_dir, run.config)
-            run.state = "finished" if is_finished(run) else "resume"
+                folder.check_made_by(run.config)
+                finished = folder.finished
+            run.state = "finished" if finished else "resume"
             if run.state == "resume" and run.kind == "maddpg":
-                run.done_fraction = checkpointed_episodes(run.run_dir) / run.config.episodes
-        elif run.run_dir.exists() and any(run.run_dir.iterdir()):
+                run.done_fraction = folder.checkpointed_episodes() / run.config.episodes
+        elif folder.holds_something_else():
             raise UsageError(f"{run.run_dir} exists and is not a run folder; move it away or pass another --results_dir")
-
-
-CHECKPOINT_NUMBER = re.compile(r'^model_checkpoint_path: "ckpt-(\d+)"', re.MULTILINE)
-
-
-def checkpointed_episodes(run_dir: Path) -> int:
-    """Episodes per seed held by a run's latest resume checkpoint (maddpg.run numbers them so), 0 without one;
-    read from TensorFlow's text index, so planning loads no TensorFlow."""
-    try:
-        match = CHECKPOINT_NUMBER.search((run_dir / results.CHECKPOINT_DIR / "checkpoint").read_text())
-    except OSError:
-        return 0
-    return int(match.group(1)) if match else 0
-
-
-def is_finished(run: PlannedRun) -> bool:
-    meta = results.read_meta(run.run_dir)
-    if run.kind == "baseline":
-        return bool(meta.get("training_complete") and meta.get("evaluation_complete"))
-    if run.kind == "cross_play":
-        return (run.run_dir / results.EVALUATION_FILE).exists()
-    return bool(meta.get("training_complete")) and (run.run_dir / results.EVALUATION_FILE).exists()
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -363,13 +341,10 @@ def calibration(results_dir: Path = REPO_ROOT / "results") -> list[dict]:
     # runs were trained.
     cross_play = results_dir.glob(f"**/*_cross_play_*/{results.META_FILE}")
     for meta_path in sorted(set(results_dir.glob(f"*/*/{results.META_FILE}")) | set(cross_play)):
-        if meta_path.parent.name.startswith("smoke_"):
+        folder = RunFolder(meta_path.parent)
+        if folder.path.name.startswith("smoke_") or not folder.has_config():
             continue
-        try:
-            meta = json.loads(meta_path.read_text())
-            config = json.loads((meta_path.parent / results.CONFIG_FILE).read_text())
-        except (OSError, ValueError):
-            continue
+        meta, config = folder.meta, folder.config_json()  # a damaged one is an error, not a rate left out
         sessions = meta.get("sessions", [])
         if meta.get("kind") == "cross_play":  # evaluation only: its wall_seconds over the episodes it played
             rates += _cross_play_rate(meta, config, meta_path.parent.parent.name)
@@ -567,7 +542,7 @@ def run_task(task: RunTask) -> dict:
         from reproduction import independent_baselines
 
         independent_baselines.prepare_run_dir(run_dir, task.config)
-        results.update_meta(run_dir, command=task.command)
+        RunFolder(run_dir).update_meta(command=task.command)
         code = independent_baselines.run_worker([run_dir])
         if code != 0:
             raise RuntimeError(f"the baseline subprocess exited with code {code} (its log is in the Ray worker's)")
@@ -578,7 +553,7 @@ def run_task(task: RunTask) -> dict:
 
 
 def _train_and_evaluate(task: RunTask) -> None:
-    from maddpg.run import train
+    """Trains (or resumes) and evaluates one run as its script would (runner), announcing each checkpoint."""
     from reproduction import runner
 
     def announce(checkpoint: str) -> None:
@@ -586,20 +561,10 @@ def _train_and_evaluate(task: RunTask) -> None:
             with open(task.announce_file, "a") as handle:
                 handle.write(f"{os.getpid()} {checkpoint}\n")
 
-    run_dir = Path(task.run_dir)
-    if results.read_meta(run_dir).get("training_complete"):
-        # Trained but not evaluated (e.g. killed during its evaluation): its actors come from the checkpoint;
-        # training is never re-entered, so no replay buffer is allocated.
-        from maddpg.restore import load_actor_weights
-
-        runner.evaluate_weights(task.config, run_dir, load_actor_weights(run_dir)[1], task.eval_workers)
-        return
-    trainer = train(task.config, run_dir, progress=False, on_checkpoint=announce)
-    if task.command:
-        results.update_meta(run_dir, command=task.command)
-    if not results.read_meta(run_dir).get("training_complete"):
-        raise RuntimeError(f"training of {run_dir} did not finish")
-    runner.evaluate_run(task.config, run_dir, trainer, task.eval_workers)
+    folder = RunFolder(task.run_dir)
+    weights = runner.trained_actor_weights(task.config, folder, progress=False, command=task.command or None,
+                                           on_checkpoint=announce)
+    runner.evaluate_weights(task.config, folder, weights, task.eval_workers)
 
 
 def remote_run_task(ray, max_retries: int, fresh_workers: bool = True):
@@ -794,8 +759,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 (results_dir / token).unlink(missing_ok=True)
                 ray.shutdown()
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return report_usage_error(error)
     for failure in failures:
         print(f"error: {failure}", file=sys.stderr)
     if options.figures:

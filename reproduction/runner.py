@@ -2,9 +2,10 @@
 
 A script declares an `Experiment` (variants, pairings, defaults, table) and calls `cli`. Each (variant,
 pairing) trains all its seeds stacked on the population axis in one run folder,
-<results_dir>/<experiment>/<run_id>/, which a rerun of the same command resumes. The table is built by
-paper_figures.tables from the run folders of this command (ours beside the paper's numbers), followed by
-one that puts this run's numbers beside the committed reference's (--reference_dir) and the paper's.
+<results_dir>/<experiment>/<run_id>/ (maddpg/run_folder.py), which a rerun of the same command resumes. The
+table is built by paper_figures.tables from the run folders of this command and every other finished run of
+<results_dir>/<experiment>/ (ours beside the paper's numbers), followed by one that puts this run's numbers
+beside the committed reference's (--reference_dir) and the paper's.
 
 Where runs go: --results_dir defaults to runs/ (untracked), not results/. results/ holds the committed
 reference runs the README's tables come from; a fresh clone's first command must train for real, and
@@ -16,7 +17,6 @@ completes reference runs there; a finished one is never trained again.
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -25,9 +25,10 @@ from typing import Callable, Mapping, Sequence
 from absl import app, flags
 
 from maddpg import results
-from maddpg.cli import parse_flags, quiet_tensorflow
+from maddpg.cli import parse_flags, quiet_tensorflow, run_command
 from maddpg.config import DYNAMICS, TrainConfig
 from maddpg.results import UsageError
+from maddpg.run_folder import RunFolder, finished_run_dirs
 from paper_figures import paper_numbers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -255,54 +256,45 @@ def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfi
     return plans
 
 
-def evaluate_run(config, run_dir: Path, trainer, workers: int | None) -> dict[int, dict[str, float]]:
-    """evaluate_weights with the actors of a Trainer just trained (the paper driver's path)."""
-    from maddpg.learner import actor_weights
-
-    return evaluate_weights(config, run_dir, actor_weights(trainer.learner), workers)
-
-
-def evaluate_weights(config, run_dir: Path, weights, workers: int | None) -> dict[int, dict[str, float]]:
+def evaluate_weights(config, run_dir: Path | RunFolder, weights, workers: int | None) -> dict[int, dict[str, float]]:
     """Evaluates the run's actors (per-agent population weights as numpy, maddpg.learner.actor_weights) on the
-    reference env of its dynamics (or reads evaluation.csv if a finished evaluation is there)."""
+    reference env of its dynamics, and writes evaluation.csv (or reads it if a finished evaluation is there)."""
     from maddpg.evaluation import evaluate_population
 
-    existing = results.read_evaluation(run_dir)
+    folder = RunFolder.of(run_dir)
+    existing = folder.evaluation()
     if existing is not None:
+        folder.update_meta(evaluated=True)  # (written only if it was not recorded yet)
         return existing
     values = evaluate_population(config.scenario, weights, config.seeds,
                                  config.eval_episodes, config.gumbel_temperature, workers, config.ensemble_size,
                                  config.dynamics, greedy=config.eval_actions == "greedy", policy=config.policy)
-    temporary = run_dir / (results.EVALUATION_FILE + ".partial")
-    temporary.unlink(missing_ok=True)
-    writer = results.MetricsWriter(temporary, config)
-    writer.write({"role": "team", "seed": seed, "episode": config.episodes, "metric": metric, "value": value}
-                 for seed, metrics in values.items() for metric, value in metrics.items())
-    os.replace(temporary, run_dir / results.EVALUATION_FILE)
-    results.update_meta(run_dir, evaluation_complete=True)
+    folder.write_evaluation(config, ({"role": "team", "seed": seed, "episode": config.episodes, "metric": metric,
+                                      "value": value} for seed, metrics in values.items()
+                                     for metric, value in metrics.items()))
     return values
 
 
-def trained_actor_weights(config: TrainConfig, run_dir: Path, options, command: str | None):
-    """The run's actor weights once it is trained: restored from a finished run's checkpoint (networks only;
-    training is never re-entered, so no replay buffer is allocated), else trained or resumed by maddpg.run.train.
+def trained_actor_weights(config: TrainConfig, run_dir: Path | RunFolder, *, progress: bool, command: str | None,
+                          on_checkpoint=None):
+    """The run's actor weights once it is trained: restored from a trained run's checkpoint (networks only;
+    training is never re-entered, so no replay buffer is allocated), else trained or resumed by maddpg.run.train,
+    which records `command` in meta.json.
 
     Raises:
-        UsageError: run_dir holds another config, its checkpoint is damaged or of other networks, or training
-            stopped short.
+        UsageError: run_dir holds another config, a file of it is damaged (results.RunFolderError), its
+            checkpoint is of other networks, or training stopped short.
     """
     import maddpg.run  # looked up at call time: tests replace maddpg.run.train to show it is not called
     from maddpg.learner import actor_weights
     from maddpg.restore import load_actor_weights
 
-    results.check_checkpoint(run_dir)  # a damaged checkpoint: one line, not a traceback from the restore
-    if results.read_meta(run_dir).get("training_complete"):
-        return load_actor_weights(run_dir)[1]
-    trainer = maddpg.run.train(config, run_dir, progress=options.progress)
-    if command:
-        results.update_meta(run_dir, command=command)
-    if not results.read_meta(run_dir).get("training_complete"):
-        raise UsageError(f"training of {run_dir} did not finish")
+    folder = RunFolder.of(run_dir)
+    if folder.trained:
+        return load_actor_weights(folder)[1]
+    trainer = maddpg.run.train(config, folder, progress=progress, on_checkpoint=on_checkpoint, command=command)
+    if not folder.trained:
+        raise UsageError(f"training of {folder.path} did not finish")
     return actor_weights(trainer.learner)
 
 
@@ -324,19 +316,39 @@ def run_experiment(experiment: Experiment, options, command: str | None = None) 
         print(f"[{experiment.name}] {label}: {config.population} seeds x {config.episodes} episodes, "
               f"{config.dynamics} dynamics -> {run_dir}", flush=True)
         run_dirs.append(run_dir)
-        if (run_dir / results.CONFIG_FILE).exists():
-            results.prepare_run_dir(run_dir, config)  # refuse a folder of another config before anything else
-            if results.read_meta(run_dir).get("training_complete") and results.read_evaluation(run_dir) is not None:
+        folder = RunFolder(run_dir)
+        if folder.has_config():
+            folder.check_made_by(config)  # refuse a folder of another config before anything else
+            if folder.finished:
                 continue
-        weights = trained_actor_weights(config, run_dir, options, command)
+        weights = trained_actor_weights(config, folder, progress=options.progress, command=command)
         print(f"[{experiment.name}] {label}: evaluating {config.eval_episodes} episodes per seed on the reference "
               f"env ({config.dynamics} dynamics)", flush=True)
         # A smoke run evaluates 4 episodes: starting worker processes would cost more than they save.
         workers = options.eval_workers or (1 if options.smoke else None)
-        evaluate_weights(config, run_dir, weights, workers)
+        evaluate_weights(config, folder, weights, workers)
     if experiment.after_runs:
         run_dirs += experiment.after_runs(options, plans, command)
     return run_dirs
+
+
+def table_run_dirs(experiment: Experiment, options, run_dirs: list[Path]) -> list[Path]:
+    """The run folders of the table: this command's, and every other finished run of the same dynamics (and
+    smoke or not, as this command) in <results_dir>/<experiment>/ whose scenario and algorithm this command did
+    not run. After `--pairing=maddpg`, a finished DDPG folder beside it is in the table, not "not run".
+
+    Raises:
+        results.RunFolderError: a file of one of those folders is damaged.
+    """
+    ran = {_scenario_and_algorithm(run_dir) for run_dir in run_dirs}
+    others = finished_run_dirs(Path(options.results_dir) / experiment.name, options.dynamics, options.smoke)
+    return run_dirs + [run_dir for run_dir in others
+                       if run_dir not in run_dirs and _scenario_and_algorithm(run_dir) not in ran]
+
+
+def _scenario_and_algorithm(run_dir: Path) -> tuple:
+    recorded = RunFolder(run_dir).config_json() or {}
+    return recorded.get("scenario"), recorded.get("algorithm")
 
 
 def check_writable(directory: Path) -> None:
@@ -351,30 +363,37 @@ def check_writable(directory: Path) -> None:
                          "pass a writable --results_dir") from None
 
 
-def main(experiment: Experiment, argv: Sequence[str] | None = None) -> int:
-    """Runs the experiment from the command line; prints and saves its paper table. Returns the exit code."""
-    define_flags(experiment)
+def main(experiment: Experiment, argv: Sequence[str] | None = None, flag_values: flags.FlagValues | None = None) -> int:
+    """Runs the experiment from the command line; prints and saves its paper table. Returns the exit code.
+
+    flag_values: where the script's flags are defined (absl's global FLAGS unless a caller keeps its own, as
+    the tests do to run several commands in one process).
+    """
+    flag_values = flags.FLAGS if flag_values is None else flag_values
+    define_flags(experiment, flag_values)
     argv = list(argv if argv is not None else sys.argv)
     # The flags are defined in this module, not in the script's __main__.
-    remaining = parse_flags(argv, sys.modules["__main__"].__doc__, __name__)
+    remaining = parse_flags(argv, sys.modules["__main__"].__doc__, __name__, flag_values)
     if len(remaining) > 1:
         print(f"error: unexpected arguments {remaining[1:]}; see --help", file=sys.stderr)
         return 2
-    options = flags.FLAGS
+    command = " ".join([f"python -m reproduction.{experiment.name}", *argv[1:]])
+    return run_command(_run_and_tabulate, experiment, flag_values, command)
+
+
+def _run_and_tabulate(experiment: Experiment, options, command: str) -> int:
+    """main's work once the flags are parsed: the runs, then the table (UsageError: main's one line)."""
     from maddpg.run import TrainingDiverged  # after the flags: --help and bad flags never load TensorFlow
 
     try:
-        command = " ".join([f"python -m reproduction.{experiment.name}", *argv[1:]])
         run_dirs = run_experiment(experiment, options, command)
-    except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     except TrainingDiverged as error:
         print(f"error: training diverged: {error}", file=sys.stderr)
         return 1
     from paper_figures.tables import comparison_markdown, experiment_table, table_stem
 
-    markdown, rows = experiment_table(experiment.name, Path(options.results_dir), run_dirs,
+    markdown, rows = experiment_table(experiment.name, Path(options.results_dir),
+                                      table_run_dirs(experiment, options, run_dirs),
                                       root=results.display_path(Path(options.results_dir)))
     table_dir = Path(options.results_dir) / experiment.name
     stem = f"{'smoke_' if options.smoke else ''}{table_stem(experiment.table_name, options.dynamics)}"

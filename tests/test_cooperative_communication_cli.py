@@ -92,12 +92,16 @@ def test_a_truncated_checkpoint_is_one_line_and_exit_2(smoke, tmp_path):
 
 
 def test_rerunning_a_finished_run_reuses_it(smoke):
+    """...and the table it rewrites still has the finished DDPG run beside it, though only MADDPG was asked for."""
     _, experiment_dir = smoke
     metrics = experiment_dir / "smoke_paper_maddpg_s0-1_ep200" / "metrics.csv"
     before = metrics.read_text()
     completed = _run("--smoke", "--pairings=maddpg", results_dir=experiment_dir.parent)
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert metrics.read_text() == before
+    table = pd.read_csv(experiment_dir / "smoke_table1.csv")
+    run = table[table.n > 0]
+    assert set(run.algorithm) == {"maddpg", "ddpg"} and set(run.n) == {2}
 
 
 @pytest.mark.parametrize("args,message", [

@@ -88,6 +88,24 @@ def test_bad_input_is_one_line_and_exit_2(run_dir, tmp_path, tamper, message):
     assert len(errors) == 1 and message in errors[0], completed.stderr[-1500:]
 
 
+def test_the_help_example_is_the_folder_the_smoke_command_above_it_makes():
+    """--help's example run folder is the one its first line's command trains (under the default runs/)."""
+    from absl import flags
+
+    import maddpg.evaluate
+    from reproduction import runner
+    from reproduction.cooperative_communication import EXPERIMENT
+
+    lines = [line.split("#")[0].split() for line in maddpg.evaluate.__doc__.splitlines() if "python -m" in line]
+    assert lines[0][:3] == ["python", "-m", "reproduction.cooperative_communication"]
+    assert lines[1][:3] == ["python", "-m", "maddpg.evaluate"]
+    options = flags.FlagValues()
+    runner.define_flags(EXPERIMENT, options)
+    options(["cooperative_communication", *lines[0][3:]])
+    made = [run_dir for _, config, run_dir in runner.build_configs(EXPERIMENT, options) if config.algorithm == "maddpg"]
+    assert made == [REPO / lines[1][3]]
+
+
 def test_gif_writer_frames_have_the_documented_size(tmp_path):
     frames = [np.full((700, 700, 3), value, dtype=np.uint8) for value in (0, 128, 255)]
     path = tmp_path / "frames.gif"

@@ -9,7 +9,8 @@
 
 Every .py file of every package is parsed with `ast` (nothing is imported, so the test needs no TensorFlow);
 imports at any depth count, those inside functions included, since a function-level import is still a
-dependency, only a later one.
+dependency, only a later one. Neither the packages nor the modules import each other in a circle: module
+a importing b (at any depth) while b, or a module b imports, imports a is refused, with no exception list.
 """
 
 from __future__ import annotations
@@ -79,6 +80,26 @@ def import_edges() -> list[tuple[str, str, str, int, str]]:
     return edges
 
 
+def module_graph() -> dict[str, set[str]]:
+    """module -> the modules of ours it imports, at any depth (`from a import b` names a.b when b is a module,
+    else a; a name imported from a package is an import of the package's __init__)."""
+    graph: dict[str, set[str]] = {}
+    for package in PACKAGES:
+        for path in sorted((REPO_ROOT / package).rglob("*.py")):
+            module = _module_name(path)
+            targets = {target for _, target in imported_modules(path) if target.split(".")[0] in PACKAGES}
+            graph[module] = {_known_module(target) for target in targets} - {module}
+    return graph
+
+
+def _known_module(dotted: str) -> str:
+    """The module or package of ours that `dotted` names (the longest prefix that is one)."""
+    parts = dotted.split(".")
+    while len(parts) > 1 and not _is_module(".".join(parts)):
+        parts.pop()
+    return ".".join(parts)
+
+
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     """A cycle of the directed graph as [a, b, ..., a], or None (depth-first search, three colours)."""
     state: dict[str, int] = {}  # absent: unvisited; 1: on the current path; 2: done
@@ -131,6 +152,29 @@ def test_package_graph_has_no_cycle():
     for package, top, *_ in import_edges():
         graph[package].add(top)
     assert find_cycle(graph) is None, f"import cycle: {' -> '.join(find_cycle(graph))}"
+
+
+def test_module_graph_has_no_cycle():
+    """No module imports itself through others, counting imports inside functions (a circle there only moves
+    the failure to the call that runs them)."""
+    graph = module_graph()
+    assert {"maddpg.run_folder", "maddpg.results", "reproduction.runner"} <= set(graph)  # the graph is real
+    assert "maddpg.run_folder" in graph["maddpg.run"] and "maddpg.results" in graph["maddpg.run_folder"]
+    cycle = find_cycle(graph)
+    assert cycle is None, f"import cycle: {' -> '.join(cycle)}"
+
+
+def test_a_function_level_import_cycle_is_found(tmp_path, monkeypatch):
+    """The module check sees a circle closed by an import inside a function (held on a made-up package)."""
+    package = tmp_path / "maddpg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "first.py").write_text("from maddpg import second\n")
+    (package / "second.py").write_text("def late():\n    from maddpg.first import something\n")
+    monkeypatch.setattr(sys.modules[__name__], "REPO_ROOT", tmp_path)
+    graph = module_graph()
+    assert graph["maddpg.first"] == {"maddpg.second"} and graph["maddpg.second"] == {"maddpg.first"}
+    assert find_cycle(graph) == ["maddpg.first", "maddpg.second", "maddpg.first"]
 
 
 @pytest.mark.parametrize("graph,cycle", [

@@ -150,12 +150,15 @@ def test_a_cross_play_is_estimated_from_a_committed_cross_plays_wall_time(tmp_pa
 
 def test_a_resumed_run_counts_only_what_its_checkpoint_has_not_done(tmp_path):
     """The plan's work left and the schedule count a resumed run from its latest checkpoint (ckpt-<episode>)."""
+    from maddpg.run_folder import RunFolder
+
     run = paper.PlannedRun("physical_deception", "n2", "maddpg", tmp_path / "run", None, seconds=1000.0)
-    assert paper.checkpointed_episodes(run.run_dir) == 0
+    assert RunFolder(run.run_dir).checkpointed_episodes() == 0
     (run.run_dir / "checkpoints").mkdir(parents=True)
     (run.run_dir / "checkpoints" / "checkpoint").write_text(
         'model_checkpoint_path: "ckpt-10000"\nall_model_checkpoint_paths: "ckpt-10000"\n')
-    assert paper.checkpointed_episodes(run.run_dir) == 10000
+    (run.run_dir / "checkpoints" / "ckpt-10000.index").write_bytes(b"")  # the state names a checkpoint that is there
+    assert RunFolder(run.run_dir).checkpointed_episodes() == 10000
     run.done_fraction = 10000 / 25000
     assert run.seconds_left == pytest.approx(600.0)
     other = paper.PlannedRun("covert_communication", "mvm", "maddpg", tmp_path / "other", None, seconds=700.0)

@@ -56,7 +56,9 @@ def test_killed_run_resumes_without_gap_or_duplicate(make_config, tmp_path):
     train(config, tmp_path / "killed", progress=False, stop_after_iterations=3)
     rows_before = (tmp_path / "killed" / "metrics.csv").read_text().count("\n")
     assert rows_before > 1
-    train(config, tmp_path / "killed", progress=False)
+    said = []
+    train(config, tmp_path / "killed", progress=False, log=said.append)
+    assert said == [f"{tmp_path / 'killed'}: resuming from its checkpoint at episode 100 of 300 (ckpt-100)"]
     whole = (tmp_path / "whole" / "metrics.csv").read_text()
     assert (tmp_path / "killed" / "metrics.csv").read_text() == whole
     meta = json.loads((tmp_path / "killed" / "meta.json").read_text())

@@ -38,21 +38,20 @@ def run(run_dir: Path, max_new_seeds: int = 0) -> int:
     from tf_agents_baselines.run_config import BaselineRunConfig
     from tf_agents_baselines.training import TrainingDiverged, train_seed
     from maddpg import results
+    from maddpg.run_folder import RunFolder
 
-    config = BaselineRunConfig.read(run_dir / results.CONFIG_FILE)
-    meta = results.read_meta(run_dir)
-    done = [int(seed) for seed in meta.get("seeds_done", [])]
+    folder = RunFolder(run_dir)
+    config = BaselineRunConfig.read(folder.config_path)
+    done = [int(seed) for seed in folder.meta.get("seeds_done", [])]
     # MetricsWriter reads experiment, scenario, algorithm, dynamics and episode_length, which this config has
     # too; it writes the dynamics column after algorithm (and keeps an older file's header when appending).
-    metrics = results.MetricsWriter(run_dir / results.METRICS_FILE, config)
-    evaluation = results.MetricsWriter(run_dir / results.EVALUATION_FILE, config)
+    metrics = results.MetricsWriter(folder.metrics_path, config)
+    evaluation = results.MetricsWriter(folder.evaluation_path, config)
     for writer in (metrics, evaluation):
         writer.keep_seeds(done)  # an interrupted seed restarts from its first episode
-    results.update_meta(run_dir, dynamics=config.dynamics,
-                        baseline_packages=results.package_versions(BASELINE_PACKAGES),
-                        keras_in_baseline_process=f"tf_keras {tf_keras.__version__}",
-                        training_complete=set(config.seeds) <= set(done),
-                        evaluation_complete=set(config.seeds) <= set(done))
+    folder.update_meta(trained=set(config.seeds) <= set(done), evaluated=set(config.seeds) <= set(done),
+                       dynamics=config.dynamics, baseline_packages=results.package_versions(BASELINE_PACKAGES),
+                       keras_in_baseline_process=f"tf_keras {tf_keras.__version__}")
     trained_now = 0
     for seed in config.seeds:
         if seed in done:
@@ -79,13 +78,12 @@ def run(run_dir: Path, max_new_seeds: int = 0) -> int:
         evaluation.write({"role": "team", "seed": seed, "episode": config.episodes, "metric": metric,
                           "value": value} for metric, value in values.items())
         done.append(seed)
-        sessions = results.read_meta(run_dir).get("sessions", [])
+        sessions = list(folder.meta.get("sessions", []))
         sessions.append({"seed": seed, "started_at": started_at, "train_seconds": round(trained, 2),
                          "eval_seconds": round(evaluated, 2), "episodes": config.episodes,
                          "episodes_per_second": round(config.episodes / trained, 1)})
         complete = set(config.seeds) <= set(done)
-        results.update_meta(run_dir, seeds_done=done, sessions=sessions, training_complete=complete,
-                            evaluation_complete=complete)
+        folder.update_meta(trained=complete, evaluated=complete, seeds_done=done, sessions=sessions)
         print(f"[{config.algorithm}] seed {seed}: target reach {values['target_reach_nearest_percent']:.1f}%, final "
               f"squared distance {values['final_squared_distance']:.3f} (Table 1's readings), evaluation reward {values['mean_episode_reward']:.2f} "
               f"({evaluated:.0f} s)", flush=True)
