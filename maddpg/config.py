@@ -105,6 +105,13 @@ class TrainConfig:
         for name in ("learning_rate", "gumbel_temperature", "adam_epsilon"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive, got {getattr(self, name)}")
+        for field in dataclasses.fields(self):  # inf or nan passes a sign check and ruins the run later
+            value = getattr(self, field.name)
+            if field.type == "float" and not -float("inf") < value < float("inf"):
+                problems.append(f"{field.name} must be a finite number, got {value}")
+        if self.batch_size > self.buffer_capacity:
+            problems.append(f"batch_size ({self.batch_size}) must be at most buffer_capacity ({self.buffer_capacity}): "
+                            "an update samples its batch from the transitions the buffer holds")
         if self.inference_learning_rate < 0:
             problems.append(f"inference_learning_rate must be >= 0, got {self.inference_learning_rate}")
         if self.inference_entropy_weight < 0:
