@@ -3,7 +3,8 @@ paper-dynamics runs in results/<experiment>/) against straight_through and deter
 
 Per task, the table readings of that paper table (evaluation.csv, 1000 reference-env episodes per seed), each
 kind's mean with its 95% bootstrap interval over seeds, and rliable's probability of improvement that a seed
-of the kind scores higher than a seed of gumbel_softmax, with its interval. Cooperative communication also
+of the kind scores better than a seed of gumbel_softmax (higher or lower, as the reading says; for a
+competitive task's reading, where neither is simply better: higher), with its interval. Cooperative communication also
 gets Fig. 6's reading: how many seeds have learned the correct policy at the end of training and from which
 logged episode on every seed has (paper_figures.aggregate.success_rate_curve).
 """
@@ -76,7 +77,8 @@ def seed_values(path: Path, reading: Reading) -> pd.Series:
 
 
 def comparison_rows(results_dir: Path) -> pd.DataFrame:
-    """One row per (reading, policy): mean, interval, n, and P(higher than gumbel_softmax) with its interval."""
+    """One row per (reading, policy): mean, interval, n, and P(better than gumbel_softmax) with its interval
+    (p_better: by the reading's direction; higher where it has none)."""
     rows = []
     for reading in READINGS:
         paths = {policy: run_dir(results_dir, reading, policy) for policy in POLICIES}
@@ -84,12 +86,13 @@ def comparison_rows(results_dir: Path) -> pd.DataFrame:
                   for policy, path in paths.items()}
         for policy in POLICIES:
             mean, low, high, n = mean_and_ci(values[policy].to_numpy())
-            p, p_low, p_high = ((math.nan,) * 3 if policy == BASELINE else
-                                probability_of_improvement(values[policy].to_numpy(), values[BASELINE].to_numpy()))
+            sign = -1.0 if reading.better == "lower" else 1.0  # rliable's P(X > Y) wants higher-is-better scores
+            p, p_low, p_high = ((math.nan,) * 3 if policy == BASELINE else probability_of_improvement(
+                sign * values[policy].to_numpy(), sign * values[BASELINE].to_numpy()))
             rows.append({"task": reading.task, "table": reading.table, "metric": reading.metric,
                          "column": reading.header, "better": reading.better, "policy": policy, "mean": mean,
-                         "low": low, "high": high, "n": n, "p_higher": p, "p_higher_low": p_low,
-                         "p_higher_high": p_high, "digits": reading.digits,
+                         "low": low, "high": high, "n": n, "p_better": p, "p_better_low": p_low,
+                         "p_better_high": p_high, "digits": reading.digits,
                          "run": paths[policy].relative_to(results_dir).as_posix() if paths[policy] else ""})
     return pd.DataFrame(rows)
 
@@ -117,14 +120,15 @@ def seeds_learned(results_dir: Path) -> pd.DataFrame:
 def _probability(row) -> str:
     if row.policy == BASELINE or row.n == 0:
         return "-"
-    if math.isnan(row.p_higher):
+    if math.isnan(row.p_better):
         return "n/a (fewer than 2 seeds)"
-    return f"{row.p_higher:.2f} [{row.p_higher_low:.2f}, {row.p_higher_high:.2f}]"
+    higher = "" if row.better else " (P higher)"
+    return f"{row.p_better:.2f} [{row.p_better_low:.2f}, {row.p_better_high:.2f}]{higher}"
 
 
 def markdown(comparison: pd.DataFrame, learned: pd.DataFrame) -> str:
     """The comparison as a markdown table, then the Fig. 6 reading."""
-    lines = ["| task (paper table) | reading | policy | mean [95% CI] (n seeds) | P(higher than gumbel_softmax) |",
+    lines = ["| task (paper table) | reading | policy | mean [95% CI] (n seeds) | P(better than gumbel_softmax) |",
              "|---|---|---|---|---|"]
     for row in comparison.itertuples():
         better = f" ({row.better} is better)" if row.better else ""
@@ -141,7 +145,7 @@ def markdown(comparison: pd.DataFrame, learned: pd.DataFrame) -> str:
 
 def headline_markdown(comparison: pd.DataFrame) -> str:
     """The README's short form: per task its first reading, the three kinds' means side by side, and for the
-    two new kinds the probability of scoring higher than gumbel_softmax."""
+    two new kinds the probability of scoring better than gumbel_softmax (higher where neither is better)."""
     lines = ["| task: reading | " + " | ".join(POLICIES) + " |", "|---|" + "---|" * len(POLICIES)]
     for task, rows in comparison.groupby("task", sort=False):
         first = rows[rows["metric"] == rows["metric"].iloc[0]].set_index("policy")
@@ -152,8 +156,8 @@ def headline_markdown(comparison: pd.DataFrame) -> str:
                 cells.append("not run")
                 continue
             cell = f"{row['mean']:.{int(row['digits'])}f} (n={int(row['n'])})"
-            if policy != BASELINE and not math.isnan(row["p_higher"]):
-                cell += f", P(higher) {row['p_higher']:.2f}"
+            if policy != BASELINE and not math.isnan(row["p_better"]):
+                cell += f", P({'better' if row['better'] else 'higher'}) {row['p_better']:.2f}"
             cells.append(cell)
         better = f", {first['better'].iloc[0]} is better" if first["better"].iloc[0] else ""
         lines.append(f"| {task}: {first['column'].iloc[0]}{better} | " + " | ".join(cells) + " |")

@@ -39,9 +39,11 @@ def test_the_comparison_reads_each_kind_and_gives_the_probability_of_beating_the
     reach = rows[rows["metric"] == "target_reach_nearest_percent"].set_index("policy")
     assert reach.loc["gumbel_softmax", "mean"] == 60.0 and reach.loc["gumbel_softmax", "n"] == 3
     assert reach.loc["deterministic", "mean"] == 85.0
-    assert reach.loc["deterministic", "p_higher"] == 1.0  # every deterministic seed beats every gumbel seed
+    assert reach.loc["deterministic", "p_better"] == 1.0  # every deterministic seed beats every gumbel seed
     assert reach.loc["straight_through", "n"] == 0  # not run: no folder
-    assert math.isnan(reach.loc["gumbel_softmax", "p_higher"])
+    assert math.isnan(reach.loc["gumbel_softmax", "p_better"])
+    distance = rows[rows["metric"] == "final_squared_distance"].set_index("policy")
+    assert distance.loc["deterministic", "p_better"] == 0.5  # all tied at 0.1: lower-is-better, ties count half
     seeds = policy_comparison.seeds_learned(tmp_path).set_index("policy")
     assert seeds.loc["gumbel_softmax", "learned"] == 2 and seeds.loc["gumbel_softmax", "n"] == 3
     assert math.isnan(seeds.loc["gumbel_softmax", "all_learned_from_episode"])
@@ -58,9 +60,9 @@ def test_nothing_is_written_until_another_kind_has_run(tmp_path):
     _cc(tmp_path, "straight_through", [40.0, 45.0, 42.0], {0: [(1000, 0.2)]})
     path, full, headline = policy_comparison.write(tmp_path, tmp_path)
     assert path.read_text().endswith(full)
-    assert "| cooperative communication: target reach %, higher is better | 60.0 (n=3) | 42.3 (n=3), P(higher) 0.00 |" \
+    assert "| cooperative communication: target reach %, higher is better | 60.0 (n=3) | 42.3 (n=3), P(better) 0.00 |" \
         " not run |" in headline
     written = pd.read_csv(tmp_path / "policy_comparison.csv")
     assert set(written["policy"]) == set(policy_comparison.POLICIES)
     assert written.loc[(written["policy"] == "straight_through")
-                       & (written["metric"] == "target_reach_nearest_percent"), "p_higher"].item() == 0.0
+                       & (written["metric"] == "target_reach_nearest_percent"), "p_better"].item() == 0.0
