@@ -102,7 +102,8 @@ def readme_section(tables: list[TableResult], claims, page_path: Path, readme_pa
         anchor = heading_anchor(POLICY_HEADING)
         parts += [wrap("The paper code's policy (gumbel_softmax) beside straight_through and the deterministic "
                        "actors of the algorithm as defined (`--policy`), MADDPG v MADDPG, paper dynamics; the "
-                       "probability that a seed of the kind scores better than a seed of gumbel_softmax (higher, in a competitive task). Every "
+                       "probability that a seed of the kind scores better than a seed of gumbel_softmax (higher, "
+                       "in a competitive task). Every "
                        f"reading with its interval: [{page_link}]({page_link}#{anchor})."), policies]
     return "\n\n".join(parts + [END_MARKER])
 
@@ -149,7 +150,8 @@ def results_page_section(tables: list[TableResult], figures: list[FigureOutcome]
                   wrap("MADDPG v MADDPG on the paper dynamics with each `--policy` (docs/policies.md): the paper "
                        "code's gumbel_softmax (the committed runs above), straight_through and deterministic "
                        "(results/policies/), with each table's readings, 95% bootstrap intervals over seeds and the "
-                       "probability that a seed of the kind scores better than a seed of gumbel_softmax (higher, in a competitive task)."),
+                       "probability that a seed of the kind scores better than a seed of gumbel_softmax (higher, "
+                       "in a competitive task)."),
                   policies]
     parts += ["## What openai/maddpg itself scores under our readings",
               wrap(f"The paper's released code, MADDPG v MADDPG: {PROVENANCE}. {ENV_DIFFERENCES} The misses above "
