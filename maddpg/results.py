@@ -113,13 +113,13 @@ def append_whole(path: Path, text: str) -> None:
             raise
 
 
-def read_rows(path: Path, remedy: str) -> tuple[tuple[str, ...], list[list[str]]]:
-    """(header, rows) of a CSV of the shared schema, every row checked.
+def read_rows(path: Path, remedy: str, schema: bool = True) -> tuple[tuple[str, ...], list[list[str]]]:
+    """(header, rows) of a CSV of the shared schema (with schema False, of any header), every row checked.
 
     Raises:
-        RunFolderError: the header is not the schema's (either layout), or a line is not a row of it (a field
-            missing or too many, a seed, episode or env_step that is not an integer, a value that is not a
-            number); it names the line.
+        RunFolderError: the header is not the schema's (either layout), or a line is not a row under the header
+            (a field missing or too many, a seed, episode or env_step that is not an integer, a value that is
+            not a number, no role or metric: each checked where the header has that column); it names the line.
     """
     try:
         with path.open(newline="") as handle:
@@ -127,7 +127,7 @@ def read_rows(path: Path, remedy: str) -> tuple[tuple[str, ...], list[list[str]]
     except (csv.Error, UnicodeDecodeError) as error:
         raise RunFolderError(path, f"{path} is not a CSV file ({_first_line(error)})", remedy) from None
     header = tuple(lines[0]) if lines else ()
-    if header not in (COLUMNS, LEGACY_COLUMNS):
+    if (schema and header not in (COLUMNS, LEGACY_COLUMNS)) or not header:
         raise RunFolderError(path, f"{path} line 1 is not the header of the results schema "
                                    f"({','.join(COLUMNS)})", remedy)
     for number, row in enumerate(lines[1:], start=2):
@@ -143,14 +143,14 @@ def _row_problem(header: tuple[str, ...], row: list[str]) -> str | None:
     fields = dict(zip(header, row))
     for column in ("seed", "episode", "env_step"):
         try:
-            int(fields[column])
+            int(fields.get(column, 0))
         except ValueError:
             return f"{column} {fields[column][:40]!r} is not an integer"
     try:
-        float(fields["value"])
+        float(fields.get("value", 0))
     except ValueError:
         return f"value {fields['value'][:40]!r} is not a number"
-    if not fields["metric"] or not fields["role"]:
+    if not fields.get("metric", "-") or not fields.get("role", "-"):
         return "no role or metric"
     return None
 
@@ -213,7 +213,9 @@ def keep_rows(path: Path, column: str, keep: Callable[[int], bool], remedy: str 
     """
     if not path.exists():
         return
-    header, rows = read_rows(path, remedy)
+    header, rows = read_rows(path, remedy, schema=False)
+    if column not in header:
+        raise RunFolderError(path, f"{path} line 1 has no {column} column", remedy)
     index = header.index(column)
     kept = [row for row in rows if keep(int(row[index]))]
     if len(kept) != len(rows):

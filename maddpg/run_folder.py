@@ -400,15 +400,17 @@ def is_damaged_data(error: BaseException) -> bool:
         or "corrupt" in message.lower()
 
 
-def finished_run_dirs(experiment_dir: Path, dynamics: str, smoke: bool) -> list[Path]:
-    """The finished run folders of one dynamics directly under experiment_dir, smoke_* ones only when smoke.
+def finished_run_dirs(experiment_dir: Path, dynamics: str, smoke: bool, skip: Iterable[Path] = ()) -> list[Path]:
+    """The finished run folders of one dynamics directly under experiment_dir, smoke_* ones only when smoke,
+    but for those in `skip` (not read).
 
     Raises:
         RunFolderError: a file of one of them is damaged (a table never shows a damaged run as "not run").
     """
+    skip = {Path(path) for path in skip}
     found = []
     for path in sorted(Path(experiment_dir).glob("*/")):
-        if not path.is_dir() or path.name.startswith(SMOKE_PREFIX) != smoke:
+        if not path.is_dir() or path.name.startswith(SMOKE_PREFIX) != smoke or path in skip:
             continue
         folder = RunFolder(path)
         if folder.has_config() and folder.dynamics == dynamics and folder.finished:

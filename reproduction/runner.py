@@ -341,9 +341,9 @@ def table_run_dirs(experiment: Experiment, options, run_dirs: list[Path]) -> lis
         results.RunFolderError: a file of one of those folders is damaged.
     """
     ran = {_scenario_and_algorithm(run_dir) for run_dir in run_dirs}
-    others = finished_run_dirs(Path(options.results_dir) / experiment.name, options.dynamics, options.smoke)
-    return run_dirs + [run_dir for run_dir in others
-                       if run_dir not in run_dirs and _scenario_and_algorithm(run_dir) not in ran]
+    others = finished_run_dirs(Path(options.results_dir) / experiment.name, options.dynamics, options.smoke,
+                               skip=run_dirs)
+    return run_dirs + [run_dir for run_dir in others if _scenario_and_algorithm(run_dir) not in ran]
 
 
 def _scenario_and_algorithm(run_dir: Path) -> tuple:
