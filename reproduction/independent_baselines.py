@@ -50,6 +50,7 @@ from maddpg.cli import parse_flags
 from maddpg.config import DYNAMICS
 from maddpg.results import UsageError
 from maddpg.run_folder import RunFolder
+from reproduction.request import RunRequest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENT = "cooperative_communication"
@@ -57,63 +58,93 @@ SCENARIO = "speaker_listener"
 TRAIN_ENVS = ("batched_port", "mpe2")  # tf_agents_baselines.joint_envs.TRAIN_ENVS (not imported: it loads TensorFlow)
 SMOKE = dict(episodes=100, eval_episodes=4, log_every=50, seeds=2)
 REQUIRED_MODULES = ("tf_agents", "tf_keras", "tensorflow_probability", "gym", "tree", "gin")
-
-flags.DEFINE_list("baseline", list(ALGORITHMS), f"baselines to run, from: {', '.join(ALGORITHMS)}")
-flags.DEFINE_alias("baselines", "baseline")
-flags.DEFINE_integer("seeds", 10, "number of seeds (trained one after the other)")
-flags.DEFINE_integer("first_seed", 0, "seeds are first_seed .. first_seed + seeds - 1")
-flags.DEFINE_integer("episodes", 25_000, "training episodes per seed (a multiple of --log_every)")
-flags.DEFINE_integer("eval_episodes", 1000, "greedy evaluation episodes per seed on mpe2 (in --dynamics)")
-flags.DEFINE_enum("dynamics", "paper", list(DYNAMICS),
-                  "particle physics and rewards of training (either --train_env) and evaluation: paper (the 2017 "
-                  "envs the paper ran on: velocity before position, the 2017 action sign and rewards) or mpe2 "
-                  "(mpe2 as installed); run folders are named <dynamics>_...")
-flags.DEFINE_integer("log_every", 1000, "log the mean of the last this many episodes, every this many")
-flags.DEFINE_enum("train_env", "batched_port", TRAIN_ENVS,
-                  "batched_port: the batched TF port of speaker-listener (default, as MADDPG); mpe2: mpe2 itself "
-                  "(either in --dynamics)")
-flags.DEFINE_boolean("smoke", False, f"tiny run of the same code path ({SMOKE['seeds']} seeds x {SMOKE['episodes']} "
-                     f"episodes, small networks, {SMOKE['eval_episodes']} evaluation episodes), under smoke_* names")
-flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "where results/<experiment>/<run_id>/ go")
-flags.DEFINE_string("run_id", None, "run folder name (default "
-                    "<dynamics>_<baseline>_s<first>-<last>_ep<episodes>); "
-                    "with several baselines, <baseline>_ is prefixed")
-flags.DEFINE_integer("max_new_seeds", 0, "train at most this many unfinished seeds per baseline in this call "
-                     "(0: all); rerun the same command to continue, e.g. to advance all four baselines in step")
-flags.DEFINE_boolean("table", True, "print Table 1 for these runs at the end")
+NAME = "independent_baselines"  # a RunRequest's experiment (its runs go to results/cooperative_communication/)
+DEFAULT_SEEDS = 10
+# The run settings a RunRequest's overrides may set (each a flag of the same name), and their defaults.
+DEFAULTS = dict(episodes=25_000, eval_episodes=1000, log_every=1000, train_env="batched_port")
 
 
-def plan_runs(options) -> list[tuple[BaselineRunConfig, Path]]:
-    """(config, run_dir) for each requested baseline; UsageError on bad values."""
-    unknown = [name for name in options.baseline if name not in ALGORITHMS]
+def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """The script's flags (defined by main, not at import: importing the module, as the paper driver does to
+    plan, defines nothing in absl's global FLAGS)."""
+    define = dict(flag_values=flag_values)
+    flags.DEFINE_list("baseline", list(ALGORITHMS), f"baselines to run, from: {', '.join(ALGORITHMS)}", **define)
+    flags.DEFINE_alias("baselines", "baseline", **define)
+    flags.DEFINE_integer("seeds", DEFAULT_SEEDS, "number of seeds (trained one after the other)", **define)
+    flags.DEFINE_integer("first_seed", 0, "seeds are first_seed .. first_seed + seeds - 1", **define)
+    flags.DEFINE_integer("episodes", DEFAULTS["episodes"], "training episodes per seed (a multiple of --log_every)",
+                         **define)
+    flags.DEFINE_integer("eval_episodes", DEFAULTS["eval_episodes"],
+                         "greedy evaluation episodes per seed on mpe2 (in --dynamics)", **define)
+    flags.DEFINE_enum("dynamics", "paper", list(DYNAMICS),
+                      "particle physics and rewards of training (either --train_env) and evaluation: paper (the 2017 "
+                      "envs the paper ran on: velocity before position, the 2017 action sign and rewards) or mpe2 "
+                      "(mpe2 as installed); run folders are named <dynamics>_...", **define)
+    flags.DEFINE_integer("log_every", DEFAULTS["log_every"],
+                         "log the mean of the last this many episodes, every this many", **define)
+    flags.DEFINE_enum("train_env", DEFAULTS["train_env"], TRAIN_ENVS,
+                      "batched_port: the batched TF port of speaker-listener (default, as MADDPG); mpe2: mpe2 itself "
+                      "(either in --dynamics)", **define)
+    flags.DEFINE_boolean("smoke", False, f"tiny run of the same code path ({SMOKE['seeds']} seeds x "
+                         f"{SMOKE['episodes']} episodes, small networks, {SMOKE['eval_episodes']} evaluation "
+                         "episodes), under smoke_* names", **define)
+    flags.DEFINE_string("results_dir", str(REPO_ROOT / "results"), "where results/<experiment>/<run_id>/ go", **define)
+    flags.DEFINE_string("run_id", None, "run folder name (default "
+                        "<dynamics>_<baseline>_s<first>-<last>_ep<episodes>); "
+                        "with several baselines, <baseline>_ is prefixed", **define)
+    flags.DEFINE_integer("max_new_seeds", 0, "train at most this many unfinished seeds per baseline in this call "
+                         "(0: all); rerun the same command to continue, e.g. to advance all four baselines in step",
+                         **define)
+    flags.DEFINE_boolean("table", True, "print Table 1 for these runs at the end", **define)
+
+
+def request_from_flags(options) -> RunRequest:
+    """The RunRequest the script's parsed flags ask for: its baselines are the request's pairings."""
+    return RunRequest(experiment=NAME, pairings=options.baseline, seeds=options.seeds, first_seed=options.first_seed,
+                      dynamics=options.dynamics, results_dir=options.results_dir, smoke=options.smoke,
+                      run_id=options.run_id,
+                      overrides={name: options[name].value for name in DEFAULTS if options[name].present})
+
+
+def plan_request(request: RunRequest) -> list[tuple[BaselineRunConfig, Path]]:
+    """(config, run_dir) for each requested baseline (request.pairings; None: all four); UsageError on bad
+    values."""
+    baselines = list(ALGORITHMS) if request.pairings is None else request.pairings
+    unknown = [name for name in baselines if name not in ALGORITHMS]
     if unknown:
         raise UsageError(f"unknown baseline {unknown[0]!r}; choose from {', '.join(ALGORITHMS)}")
-    if not options.baseline:
+    if not baselines:
         raise UsageError(f"--baseline is empty; choose from {', '.join(ALGORITHMS)}")
-    if options.seeds <= 0:
-        raise UsageError(f"--seeds must be positive, got {options.seeds}")
-    if options.first_seed < 0:
-        raise UsageError(f"--first_seed must be >= 0, got {options.first_seed}")
-    if options.max_new_seeds < 0:
-        raise UsageError(f"--max_new_seeds must be >= 0, got {options.max_new_seeds}")
-    seeds = tuple(range(options.first_seed, options.first_seed + options.seeds))
-    episodes, eval_episodes, log_every = options.episodes, options.eval_episodes, options.log_every
-    if options.smoke:
+    if request.variants:
+        raise UsageError("the baselines have no variants (speaker-listener only)")
+    unknown = [name for name in request.overrides if name not in DEFAULTS]
+    if unknown:
+        raise UsageError(f"{unknown[0]!r} is not a baseline setting; choose from {', '.join(DEFAULTS)}")
+    count = DEFAULT_SEEDS if request.seeds is None else request.seeds
+    if count <= 0:
+        raise UsageError(f"--seeds must be positive, got {count}")
+    if request.first_seed < 0:
+        raise UsageError(f"--first_seed must be >= 0, got {request.first_seed}")
+    seeds = tuple(range(request.first_seed, request.first_seed + count))
+    settings = {**DEFAULTS, **request.overrides}
+    if request.smoke:  # the smoke settings replace the flags', as --smoke's help says
         seeds = seeds[:SMOKE["seeds"]]
-        episodes, eval_episodes, log_every = SMOKE["episodes"], SMOKE["eval_episodes"], SMOKE["log_every"]
+        settings.update(episodes=SMOKE["episodes"], eval_episodes=SMOKE["eval_episodes"], log_every=SMOKE["log_every"])
+    episodes = settings["episodes"]
     plans = []
-    for algorithm in dict.fromkeys(options.baseline):
-        config = make_config(algorithm, seeds, episodes, eval_episodes, options.train_env, options.smoke, log_every,
-                             dynamics=options.dynamics, experiment=EXPERIMENT, scenario=SCENARIO)
+    for algorithm in dict.fromkeys(baselines):
+        config = make_config(algorithm, seeds, episodes, settings["eval_episodes"], settings["train_env"],
+                             request.smoke, settings["log_every"], dynamics=request.dynamics, experiment=EXPERIMENT,
+                             scenario=SCENARIO)
         problems = config.problems()
         if problems:
             raise UsageError(problems[0])
-        run_id = options.run_id or f"{config.dynamics}_{algorithm}_s{seeds[0]}-{seeds[-1]}_ep{episodes}"
-        if options.run_id and len(options.baseline) > 1:
-            run_id = f"{algorithm}_{options.run_id}"
-        if options.smoke:
+        run_id = request.run_id or f"{config.dynamics}_{algorithm}_s{seeds[0]}-{seeds[-1]}_ep{episodes}"
+        if request.run_id and len(baselines) > 1:
+            run_id = f"{algorithm}_{request.run_id}"
+        if request.smoke:
             run_id = f"smoke_{run_id}"
-        plans.append((config, Path(options.results_dir) / EXPERIMENT / run_id))
+        plans.append((config, Path(request.results_dir) / EXPERIMENT / run_id))
     return plans
 
 
@@ -163,8 +194,11 @@ def run_worker(run_dirs: Sequence[Path], max_new_seeds: int = 0) -> int:
 
 
 def run_baselines(options, command: str) -> tuple[list[Path], list[str]]:
-    """Runs every requested baseline; returns (run folders, one line per baseline that failed)."""
-    plans = plan_runs(options)
+    """Runs every requested baseline (options: the parsed flags); returns (run folders, one line per baseline
+    that failed)."""
+    plans = plan_request(request_from_flags(options))
+    if options.max_new_seeds < 0:
+        raise UsageError(f"--max_new_seeds must be >= 0, got {options.max_new_seeds}")
     check_installed()
     pending = []
     for config, run_dir in plans:
@@ -195,6 +229,8 @@ def run_baselines(options, command: str) -> tuple[list[Path], list[str]]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line; returns the exit code."""
     argv = list(argv if argv is not None else sys.argv)
+    if "baseline" not in flags.FLAGS:  # (main called again in the same process)
+        define_flags()
     remaining = parse_flags(argv, __doc__, __name__)
     if len(remaining) > 1:
         print(f"error: unexpected arguments {remaining[1:]}; see --help", file=sys.stderr)

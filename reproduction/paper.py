@@ -6,13 +6,14 @@
     python -m reproduction.paper --address=auto          # join a running Ray cluster (or --address=head:6379)
     python -m reproduction.paper --smoke                 # the same path in about a minute a run
 
-What it plans: each experiment script's variants x pairings (reproduction/<experiment>.py, through
-runner.build_configs, so a run lands in the very folder the script itself would use and either command
-resumes it), policy_ensembles' cross-play evaluation of each variant once its single and ensemble runs are
-done, and the tf-agents baselines of Table 1 (reproduction/independent_baselines.py, one task per
-baseline). Seeds: the paper's counts (10 for cooperative communication and its baselines, physical
-deception, covert communication and policy inference; 3 elsewhere); --seeds sets one count for all. Then it
-runs `python -m paper_figures` on the same --results_dir.
+What it plans: each experiment script's variants x pairings (reproduction/<experiment>.py: the driver builds
+a RunRequest and plans it with runner.plan_request, the function the script's flags go through, so a run
+lands in the very folder the script itself would use and either command resumes it), policy_ensembles'
+cross-play evaluation of each variant once its single and ensemble runs are done, and the tf-agents
+baselines of Table 1 (reproduction/independent_baselines.py, one task per baseline). Seeds: the paper's
+counts (10 for cooperative communication and its baselines, physical deception, covert communication and
+policy inference; 3 elsewhere); --seeds sets one count for all. Then it runs `python -m paper_figures` on the
+same --results_dir.
 
 Each run is one Ray task of one CPU (an XLA training iteration keeps one core busy, so a machine runs as
 many runs at once as it has cores). Without --address a local Ray is started with every CPU of this
@@ -59,7 +60,6 @@ import dataclasses
 import functools
 import heapq
 import importlib
-import inspect
 import logging
 import os
 import signal
@@ -69,8 +69,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Callable, Sequence
+from typing import Sequence
 
 from absl import flags
 
@@ -79,6 +78,7 @@ from maddpg.cli import HELP_ARGUMENTS, report_usage_error
 from maddpg.config import DYNAMICS, TrainConfig
 from maddpg.results import UsageError
 from maddpg.run_folder import RunFolder
+from reproduction.request import RunRequest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 THREADS_PER_RUN = 1  # TensorFlow intra-op threads of each run (each is one Ray task of num_cpus=1)
@@ -183,62 +183,6 @@ class RunTask:
 # Planning
 
 
-# module -> the flags it defined in the global FLAGS when first imported (they are moved out afterwards, and a
-# module is imported once, so a second plan in the same process re-registers them from here)
-_MODULE_FLAGS: dict[str, list] = {}
-
-
-def _script_options(define: Callable[..., None], argv: Sequence[str], module: str | None = None) -> flags.FlagValues:
-    """One script's flags parsed from argv as that script would parse them, in a FlagValues of their own.
-
-    Several scripts define flags of the same names (--seeds, --dynamics, ...), so they cannot share absl's
-    global FLAGS. `define(flag_values)` defines them where it is told when it can (runner.define_flags takes
-    flag_values); a script that defines its flags in the global FLAGS at import (independent_baselines) is
-    given an emptied global FLAGS, or its flags back if it was imported before, and its flags are moved out
-    to the returned FlagValues afterwards; the global FLAGS are then restored as they were.
-    """
-    private = flags.FlagValues()
-    if "flag_values" in inspect.signature(define).parameters:
-        define(flag_values=private)
-        private(list(argv))
-        return private
-    registry = flags.FLAGS
-    saved = {name: registry[name] for name in list(registry)}
-    dicts = (registry.flags_by_module_dict(), registry.flags_by_module_id_dict(), registry.key_flags_by_module_dict())
-    saved_dicts = [{key: list(value) for key, value in d.items()} for d in dicts]
-    for name in saved:
-        delattr(registry, name)
-    try:
-        if module is not None and module in sys.modules:
-            for flag in saved_dicts[0].get(module) or _MODULE_FLAGS.get(module, []):
-                flag.unparse()  # its default again
-                registry[flag.name] = flag  # (its short name, if any, with it)
-        define()
-        defined = {name: registry[name] for name in list(registry)}
-        if module is not None:
-            _MODULE_FLAGS.setdefault(module, list({id(flag): flag for flag in defined.values()}.values()))
-        registry(list(argv))
-    finally:
-        for name in list(registry):
-            delattr(registry, name)
-        for name, flag in saved.items():
-            if name != flag.short_name or flag.name not in saved:  # a short name comes back with its long name
-                registry[name] = flag
-        for d, saved_d in zip(dicts, saved_dicts):
-            d.clear()
-            d.update(saved_d)
-    for name, flag in defined.items():
-        if name != flag.short_name or flag.name not in defined:
-            private[name] = flag
-    private.mark_as_parsed()
-    return private
-
-
-def _common_argv(options, seeds: int) -> list[str]:
-    return ["paper", f"--seeds={seeds}", f"--dynamics={options.dynamics}", f"--results_dir={options.results_dir}",
-            "--smoke" if options.smoke else "--nosmoke"]
-
-
 def _scenario_agents(scenario: str) -> int:
     from envs.reference import SCENARIOS
 
@@ -263,13 +207,19 @@ def plan_runs(options) -> list[PlannedRun]:
     return plan
 
 
+def _request(name: str, options, seeds: int) -> RunRequest:
+    """What the driver asks of one experiment's script: every variant and pairing the script runs by default,
+    `seeds` seeds, in the driver's dynamics, results folder and smoke setting."""
+    return RunRequest(experiment=name, seeds=seeds, dynamics=options.dynamics, results_dir=options.results_dir,
+                      smoke=options.smoke)
+
+
 def _plan_experiment(name: str, options, seeds: int) -> list[PlannedRun]:
     from reproduction import runner
 
     experiment = importlib.import_module(f"reproduction.{name}").EXPERIMENT
-    script = _script_options(functools.partial(runner.define_flags, experiment), _common_argv(options, seeds) + ["--noprogress"])
     runs = []
-    for label, config, run_dir in runner.build_configs(experiment, script):
+    for label, config, run_dir in runner.plan_request(experiment, _request(name, options, seeds)):
         runs.append(PlannedRun(name, label, "maddpg", run_dir, config,
                                units=config.episodes * config.population * _scenario_agents(config.scenario)))
     if name == "policy_ensembles":
@@ -300,13 +250,11 @@ def _plan_cross_play(runs: list[PlannedRun]) -> list[PlannedRun]:
 
 
 def _plan_baselines(options, seeds: int) -> list[PlannedRun]:
-    module = "reproduction.independent_baselines"
-    script = _script_options(lambda: importlib.import_module(module), _common_argv(options, seeds) + ["--notable"],
-                             module=module)
-    baselines = importlib.import_module(module)
+    from reproduction import independent_baselines
+
     return [PlannedRun(BASELINES, config.algorithm, "baseline", run_dir, config,
                        units=config.episodes * len(config.seeds) * 2)
-            for config, run_dir in baselines.plan_runs(script)]
+            for config, run_dir in independent_baselines.plan_request(_request(BASELINES, options, seeds))]
 
 
 def check_run_dirs(plan: list[PlannedRun]) -> None:
@@ -536,8 +484,9 @@ def run_task(task: RunTask) -> dict:
     elif task.kind == "cross_play":
         from reproduction.policy_ensembles import cross_play
 
-        options = SimpleNamespace(eval_workers=task.eval_workers, smoke=task.smoke)
-        cross_play(options, [(label, config, Path(path)) for label, config, path in task.sources], task.command)
+        # as the script evaluates: a smoke run's few episodes in this process
+        workers = task.eval_workers or (1 if task.smoke else None)
+        cross_play([(label, config, Path(path)) for label, config, path in task.sources], task.command, workers)
     else:
         from reproduction import independent_baselines
 

@@ -30,12 +30,15 @@ ENSEMBLE_SIZES = {"ka": 3, "pd": 3, "pp": 2}
 VARIANTS = {"ka": "push", "pd": "adversary_n2", "pp": "ensemble_tag"}
 
 
-def cross_play(options, plans, command: str | None = None) -> list[Path]:
+def cross_play(plans, command: str | None = None, workers: int | None = None) -> list[Path]:
     """For each variant whose single and ensemble runs are both planned, their cross-play evaluation
     (maddpg.cross_play) in results/policy_ensembles/<dynamics>_<variant>_cross_play_<...>/.
 
-    command: the command line that asked for it, recorded in its meta.json (the runs may have been trained
-    by other commands, e.g. one --pairing each).
+    Args:
+        plans: (label, config, run_dir) of the runs (runner.plan_request).
+        command: the command line that asked for it, recorded in its meta.json (the runs may have been
+            trained by other commands, e.g. one --pairing each).
+        workers: evaluation processes (None: one per CPU core).
 
     Returns:
         the cross-play folders (new or already complete).
@@ -54,7 +57,6 @@ def cross_play(options, plans, command: str | None = None) -> list[Path]:
         ensemble_dir = runs["ensemble"]
         cross_dir = ensemble_dir.parent / ensemble_dir.name.replace("_ensemble_", f"_{CROSS_PLAY}_", 1)
         folders.append(cross_dir)
-        workers = options.eval_workers or (1 if options.smoke else None)
         cross_play_run(cross_dir, runs["single"], ensemble_dir, workers=workers,
                        command=command,
                        announce=lambda line: print(f"[policy_ensembles] {variant}: {line}", flush=True))

@@ -1,6 +1,8 @@
 """What every experiment script shares: flags, train + evaluate each (variant, pairing), and the paper table.
 
-A script declares an `Experiment` (variants, pairings, defaults, table) and calls `cli`. Each (variant,
+A script declares an `Experiment` (variants, pairings, defaults, table) and calls `cli`. Its flags fill a
+RunRequest (reproduction/request.py: request_from_flags), the same object the paper driver and the ablation
+studies construct directly, and plan_request turns it into each run's config and folder. Each (variant,
 pairing) trains all its seeds stacked on the population axis in one run folder,
 <results_dir>/<experiment>/<run_id>/ (maddpg/run_folder.py), which a rerun of the same command resumes. The
 table is built by paper_figures.tables from the run folders of this command and every other finished run of
@@ -30,12 +32,9 @@ from maddpg.config import DYNAMICS, TrainConfig
 from maddpg.results import UsageError
 from maddpg.run_folder import RunFolder, finished_run_dirs
 from paper_figures import paper_numbers
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-# Where a user's runs go by default (untracked, .gitignore), and where the committed reference runs are: a
-# script never writes to the reference unless --results_dir names it, and its table shows both.
-USER_RESULTS_DIR = REPO_ROOT / "runs"
-REFERENCE_DIR = REPO_ROOT / "results"
+# A script never writes to the committed reference (REFERENCE_DIR) unless --results_dir names it; its table
+# shows both.
+from reproduction.request import REFERENCE_DIR, REPO_ROOT, USER_RESULTS_DIR, RunRequest  # noqa: F401
 
 # Settings of --smoke: the same code path in seconds (tiny budgets, small batches, no XLA compile).
 SMOKE_OVERRIDES = dict(
@@ -69,9 +68,9 @@ class Experiment:
         default_num_envs: the --num_envs default.
         train_fields: further TrainConfig fields of every run (e.g. log_every_episodes).
         smoke_fields: what --smoke sets beyond SMOKE_OVERRIDES (where those do not fit this experiment).
-        after_runs: called as after_runs(options, plans, command) once every run is trained and evaluated
-            (plans as build_configs returns them, command the command line); returns further run folders for
-            the table.
+        after_runs: called as after_runs(plans, command, workers) once every run is trained and evaluated
+            (plans as plan_request returns them, command the command line, workers the evaluation
+            processes: None for one per CPU core); returns further run folders for the table.
         study_variants: further variants --variant accepts that neither the script's default nor the paper
             driver runs (an ablation study's scenarios, e.g. PP1 with 2 obstacles).
     """
@@ -212,48 +211,63 @@ def config_overrides(options) -> dict[str, object]:
     return {field.name: options[field.name].value for field in config_flag_fields() if options[field.name].present}
 
 
-def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfig, Path]]:
-    """(label, config, run_dir) for each requested (variant, pairing); UsageError on bad values.
+def request_from_flags(experiment: Experiment, options) -> RunRequest:
+    """The RunRequest a script's parsed flags (a FlagValues on which define_flags defined them) ask for."""
+    return RunRequest(experiment=experiment.name, variants=options.variant, pairings=options.pairing,
+                      seeds=options.seeds, first_seed=options.first_seed, dynamics=options.dynamics,
+                      overrides=config_overrides(options), results_dir=options.results_dir, smoke=options.smoke,
+                      run_id=options.run_id)
 
-    Args:
-        options: the parsed flags (a FlagValues on which define_flags defined them).
-    """
-    for kind, requested, known in (("variant", options.variant, {**experiment.variants, **experiment.study_variants}),
-                                   ("pairing", options.pairing, experiment.pairings)):
+
+def plan_request(experiment: Experiment, request: RunRequest) -> list[tuple[str, TrainConfig, Path]]:
+    """(label, config, run_dir) for each requested (variant, pairing); UsageError on bad values (named by
+    the script flag that sets them)."""
+    variants = list(experiment.variants) if request.variants is None else request.variants
+    pairings = list(experiment.pairings) if request.pairings is None else request.pairings
+    for kind, requested, known in (("variant", variants, {**experiment.variants, **experiment.study_variants}),
+                                   ("pairing", pairings, experiment.pairings)):
         unknown = [name for name in requested if name not in known]
         if unknown:
             raise UsageError(f"unknown {kind} {unknown[0]!r}; choose from {', '.join(known)}")
         if not requested:
             raise UsageError(f"--{kind} is empty; choose from {', '.join(known)}")
-    if options.seeds <= 0:
-        raise UsageError(f"--seeds must be positive, got {options.seeds}")
-    if options.first_seed < 0:
-        raise UsageError(f"--first_seed must be >= 0, got {options.first_seed}")
-    seeds = tuple(range(options.first_seed, options.first_seed + options.seeds))
-    if options.smoke:
+    count = experiment.default_seeds if request.seeds is None else request.seeds
+    if count <= 0:
+        raise UsageError(f"--seeds must be positive, got {count}")
+    if request.first_seed < 0:
+        raise UsageError(f"--first_seed must be >= 0, got {request.first_seed}")
+    unknown = [name for name in request.overrides if name not in {field.name for field in config_flag_fields()}]
+    if unknown:
+        raise UsageError(f"{unknown[0]!r} is not a TrainConfig field an experiment script sets")
+    seeds = tuple(range(request.first_seed, request.first_seed + count))
+    if request.smoke:
         seeds = seeds[:SMOKE_SEEDS]
-    overrides = config_overrides(options)
-    several = len(options.variant) * len(options.pairing) > 1
+    several = len(variants) * len(pairings) > 1
     plans = []
-    for variant in options.variant:
+    for variant in variants:
         scenario = experiment.scenario_of(variant)
-        for pairing in options.pairing:
-            fields = {**run_fields(experiment, variant, pairing, options.smoke), **overrides}
+        for pairing in pairings:
+            fields = {**run_fields(experiment, variant, pairing, request.smoke), **request.overrides}
             try:
                 config = TrainConfig(experiment=experiment.name, scenario=scenario, algorithm=pairing,
                                      critic_kinds=critic_kinds(scenario, experiment.pairings[pairing]),
-                                     seeds=seeds, dynamics=options.dynamics, **fields)
+                                     seeds=seeds, dynamics=request.dynamics, **fields)
             except ValueError as error:
                 raise UsageError(str(error)) from None
             label = run_label(experiment, variant, pairing)
             policy = "" if config.policy == "gumbel_softmax" else f"_{config.policy}"  # the paper's kind: no suffix
-            run_id = options.run_id or f"{config.dynamics}_{label}{policy}_s{seeds[0]}-{seeds[-1]}_ep{config.episodes}"
-            if options.run_id and several:
-                run_id = f"{label}_{options.run_id}"
-            if options.smoke:
+            run_id = request.run_id or f"{config.dynamics}_{label}{policy}_s{seeds[0]}-{seeds[-1]}_ep{config.episodes}"
+            if request.run_id and several:
+                run_id = f"{label}_{request.run_id}"
+            if request.smoke:
                 run_id = f"smoke_{run_id}"
-            plans.append((label, config, Path(options.results_dir) / experiment.name / run_id))
+            plans.append((label, config, Path(request.results_dir) / experiment.name / run_id))
     return plans
+
+
+def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfig, Path]]:
+    """plan_request of the request a script's parsed flags make (request_from_flags)."""
+    return plan_request(experiment, request_from_flags(experiment, options))
 
 
 def evaluate_weights(config, run_dir: Path | RunFolder, weights, workers: int | None) -> dict[int, dict[str, float]]:
@@ -299,18 +313,31 @@ def trained_actor_weights(config: TrainConfig, run_dir: Path | RunFolder, *, pro
 
 
 def run_experiment(experiment: Experiment, options, command: str | None = None) -> list[Path]:
+    """run_request of a script's parsed flags (request_from_flags; --progress, --eager, --eval_workers)."""
+    return run_request(experiment, request_from_flags(experiment, options), command, progress=options.progress,
+                       eager=options.eager, eval_workers=options.eval_workers)
+
+
+def run_request(experiment: Experiment, request: RunRequest, command: str | None = None, *, progress: bool = True,
+                eager: bool = False, eval_workers: int = 0) -> list[Path]:
     """Trains (or resumes) and evaluates every requested (variant, pairing); returns their run folders.
 
     `command`, the command line that asked for the runs, is recorded in each run's meta.json (the tables
     quote it as the command that produced the run). A finished run is never trained again: evaluated, it is
     read as it is; not yet evaluated, its actors are restored from its checkpoint and evaluated.
+
+    Args:
+        progress: show a progress bar. eager: run the training step eagerly (debugging).
+        eval_workers: evaluation processes (0: one per CPU core; a smoke run: 1).
     """
-    plans = build_configs(experiment, options)  # bad values are refused before TensorFlow loads
-    check_writable(Path(options.results_dir) / experiment.name)
+    plans = plan_request(experiment, request)  # bad values are refused before TensorFlow loads
+    check_writable(Path(request.results_dir) / experiment.name)
     import tensorflow as tf
 
-    if options.eager:
+    if eager:
         tf.config.run_functions_eagerly(True)
+    # A smoke run evaluates 4 episodes: starting worker processes would cost more than they save.
+    workers = eval_workers or (1 if request.smoke else None)
     run_dirs = []
     for label, config, run_dir in plans:
         print(f"[{experiment.name}] {label}: {config.population} seeds x {config.episodes} episodes, "
@@ -321,18 +348,16 @@ def run_experiment(experiment: Experiment, options, command: str | None = None) 
             folder.check_made_by(config)  # refuse a folder of another config before anything else
             if folder.finished:
                 continue
-        weights = trained_actor_weights(config, folder, progress=options.progress, command=command)
+        weights = trained_actor_weights(config, folder, progress=progress, command=command)
         print(f"[{experiment.name}] {label}: evaluating {config.eval_episodes} episodes per seed on the reference "
               f"env ({config.dynamics} dynamics)", flush=True)
-        # A smoke run evaluates 4 episodes: starting worker processes would cost more than they save.
-        workers = options.eval_workers or (1 if options.smoke else None)
         evaluate_weights(config, folder, weights, workers)
     if experiment.after_runs:
-        run_dirs += experiment.after_runs(options, plans, command)
+        run_dirs += experiment.after_runs(plans, command, workers)
     return run_dirs
 
 
-def table_run_dirs(experiment: Experiment, options, run_dirs: list[Path]) -> list[Path]:
+def table_run_dirs(experiment: Experiment, request: RunRequest, run_dirs: list[Path]) -> list[Path]:
     """The run folders of the table: this command's, and every other finished run of the same dynamics (and
     smoke or not, as this command) in <results_dir>/<experiment>/ whose scenario and algorithm this command did
     not run. After `--pairing=maddpg`, a finished DDPG folder beside it is in the table, not "not run".
@@ -341,7 +366,7 @@ def table_run_dirs(experiment: Experiment, options, run_dirs: list[Path]) -> lis
         results.RunFolderError: a file of one of those folders is damaged.
     """
     ran = {_scenario_and_algorithm(run_dir) for run_dir in run_dirs}
-    others = finished_run_dirs(Path(options.results_dir) / experiment.name, options.dynamics, options.smoke,
+    others = finished_run_dirs(Path(request.results_dir) / experiment.name, request.dynamics, request.smoke,
                                skip=run_dirs)
     return run_dirs + [run_dir for run_dir in others if _scenario_and_algorithm(run_dir) not in ran]
 
@@ -378,33 +403,42 @@ def main(experiment: Experiment, argv: Sequence[str] | None = None, flag_values:
         print(f"error: unexpected arguments {remaining[1:]}; see --help", file=sys.stderr)
         return 2
     command = " ".join([f"python -m reproduction.{experiment.name}", *argv[1:]])
-    return run_command(_run_and_tabulate, experiment, flag_values, command)
+    options = flag_values
+    return run_command(run_and_tabulate, experiment, request_from_flags(experiment, options), command,
+                       progress=options.progress, eager=options.eager, eval_workers=options.eval_workers,
+                       reference_dir=options.reference_dir)
 
 
-def _run_and_tabulate(experiment: Experiment, options, command: str) -> int:
-    """main's work once the flags are parsed: the runs, then the table (UsageError: main's one line)."""
+def run_and_tabulate(experiment: Experiment, request: RunRequest, command: str, *, progress: bool = True,
+                     eager: bool = False, eval_workers: int = 0, reference_dir: str | Path = REFERENCE_DIR) -> int:
+    """A script's work once its request is made: the runs (run_request), then the table; returns the exit
+    code (a UsageError is raised: the caller prints its one line).
+
+    reference_dir: the committed reference runs, read only: the table is printed beside theirs.
+    """
     from maddpg.run import TrainingDiverged  # after the flags: --help and bad flags never load TensorFlow
 
     try:
-        run_dirs = run_experiment(experiment, options, command)
+        run_dirs = run_request(experiment, request, command, progress=progress, eager=eager,
+                               eval_workers=eval_workers)
     except TrainingDiverged as error:
         print(f"error: training diverged: {error}", file=sys.stderr)
         return 1
     from paper_figures.tables import comparison_markdown, experiment_table, table_stem
 
-    markdown, rows = experiment_table(experiment.name, Path(options.results_dir),
-                                      table_run_dirs(experiment, options, run_dirs),
-                                      root=results.display_path(Path(options.results_dir)))
-    table_dir = Path(options.results_dir) / experiment.name
-    stem = f"{'smoke_' if options.smoke else ''}{table_stem(experiment.table_name, options.dynamics)}"
+    markdown, rows = experiment_table(experiment.name, Path(request.results_dir),
+                                      table_run_dirs(experiment, request, run_dirs),
+                                      root=results.display_path(Path(request.results_dir)))
+    table_dir = Path(request.results_dir) / experiment.name
+    stem = f"{'smoke_' if request.smoke else ''}{table_stem(experiment.table_name, request.dynamics)}"
     write_table(table_dir, stem, markdown, rows)
     print(markdown)
     print(f"table saved to {table_dir / (stem + '.md')} and {table_dir / (stem + '.csv')}")
-    reference_dir = Path(options.reference_dir)
-    if reference_dir.resolve() != Path(options.results_dir).resolve():
+    reference_dir = Path(reference_dir)
+    if reference_dir.resolve() != Path(request.results_dir).resolve():
         # The committed reference of the same dynamics (never a smoke run), read only.
         try:
-            _, reference_rows = experiment_table(experiment.name, reference_dir, dynamics=options.dynamics)
+            _, reference_rows = experiment_table(experiment.name, reference_dir, dynamics=request.dynamics)
         except ValueError as error:  # the training is done and saved: say why there is no comparison, and end
             print(f"no comparison with the reference runs in {reference_dir}: {error}")
             return 0
