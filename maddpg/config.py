@@ -10,6 +10,8 @@ import dataclasses
 import json
 from typing import Any
 
+from maddpg import legacy_layout
+
 CRITIC_KINDS = ("maddpg", "ddpg")
 DYNAMICS = ("paper", "mpe2")  # see envs.batched.physics
 INFERENCE_LIKELIHOODS = ("argmax", "relaxed")  # see TrainConfig.inference_likelihood and Learner.approximation_loss
@@ -21,8 +23,6 @@ TRAIN_REWARDS = ("dynamics", "paper", "mpe2")  # see TrainConfig.train_rewards a
 # The scenarios whose rewards differ between the two dynamics (mpe2's 2023 reward changes against the 2017 envs): spread's
 # self-count and blend, physical deception's squared adversary distance. Elsewhere the rewards are the same.
 REWARD_VARIANT_SCENARIOS = ("spread_n3", "spread_n6", "adversary_n2", "adversary_n4")
-# Runs written before the dynamics field existed all trained and evaluated on mpe2 as installed.
-LEGACY_DYNAMICS = "mpe2"
 SUB_POLICY_SEED_STRIDE = 2**40  # sub-policy k of seed s draws from seed s + k * stride
 
 
@@ -199,9 +199,8 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "TrainConfig":
-        """Inverse of to_json (a config written before the dynamics field existed reads as mpe2)."""
-        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        kwargs.setdefault("dynamics", LEGACY_DYNAMICS)
+        """Inverse of to_json (a config of an older layout without dynamics: maddpg/legacy_layout.py)."""
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in legacy_layout.with_dynamics(data).items()}
         return cls(**kwargs)
 
     def differences(self, other: "TrainConfig") -> list[str]:

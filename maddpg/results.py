@@ -2,7 +2,7 @@
 
 metrics.csv (training, appended as it goes) and evaluation.csv (reference-env evaluation) share one schema,
 one row per value: experiment, scenario, algorithm, dynamics, role, seed, episode, env_step, metric, value.
-Files written before the dynamics column existed lack it (their runs are all mpe2, config.LEGACY_DYNAMICS);
+Files written before the dynamics column existed lack it (maddpg/legacy_layout.py says what that means);
 appending to such a file keeps its own columns. Rows are checked as they are read: a damaged line is a
 RunFolderError naming the file, the line and what to do, never a row skipped. What the files of a folder
 mean, and when they are read and written, is maddpg/run_folder.py's.
@@ -26,8 +26,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
+from maddpg import legacy_layout
+
 COLUMNS = ("experiment", "scenario", "algorithm", "dynamics", "role", "seed", "episode", "env_step", "metric", "value")
-LEGACY_COLUMNS = tuple(column for column in COLUMNS if column != "dynamics")  # files written before dynamics
+LEGACY_COLUMNS = legacy_layout.header_without_dynamics(COLUMNS)  # files written before the dynamics column
 CONFIG_FILE, META_FILE, METRICS_FILE, EVALUATION_FILE = "config.json", "meta.json", "metrics.csv", "evaluation.csv"
 CHECKPOINT_DIR, TENSORBOARD_DIR = "checkpoints", "tensorboard"
 CHECKPOINT_STATE_FILE = "checkpoint"  # TensorFlow's text file in checkpoints/ naming the latest checkpoint

@@ -8,8 +8,8 @@ Checkpoints (run_dir/checkpoints/ckpt-<episodes done>, only the latest kept) com
 - finished (written when the last episode is done): `trainer/...` alone. What evaluation, rendering and
   further use need, without the replay buffer (about 0.95 GB for a 10-seed speaker-listener run; the finished
   checkpoint is a few MB).
-Checkpoints written before this layout hold whole buffers under trainer/ and are still resumed; a finished
-run's old checkpoint is rewritten in the finished layout the next time train() opens the run.
+Checkpoints of the layout before these two (whole buffers under trainer/, maddpg/legacy_layout.py) are still
+resumed; a finished run's old checkpoint is rewritten in the finished layout the next time train() opens the run.
 
 The run folder's files are read, checked and written through maddpg/run_folder.py; a resumed run says from
 which episode it resumes.
@@ -25,7 +25,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from envs.batched import make_batched_env
-from maddpg import results
+from maddpg import legacy_layout, results
 from maddpg.config import TrainConfig
 from maddpg.replay import ReplayBuffer
 from maddpg.run_folder import RunFolder, env_signature
@@ -212,11 +212,8 @@ def save_checkpoint(trainer: Trainer, directory: Path, *, finished: bool) -> str
 
 def checkpoint_holds_replay(path: str) -> bool:
     """Whether a checkpoint holds replay rows (a resume checkpoint, or one of the layout before it)."""
-    return any(name.startswith("replay/") or _is_whole_buffer_key(name) for name, _ in tf.train.list_variables(path))
-
-
-def _is_whole_buffer_key(name: str) -> bool:
-    return name.startswith(("trainer/buffer/", "trainer/team_buffers/"))
+    return any(name.startswith("replay/") or legacy_layout.is_whole_buffer_key(name)
+               for name, _ in tf.train.list_variables(path))
 
 
 def restore_checkpoint(trainer: Trainer, path: str) -> None:
@@ -226,7 +223,7 @@ def restore_checkpoint(trainer: Trainer, path: str) -> None:
         results.UsageError: the checkpoint is a finished one (no replay) of a run that is not finished.
     """
     names = [name for name, _ in tf.train.list_variables(path)]
-    if any(_is_whole_buffer_key(name) for name in names):  # the layout before: whole buffers under trainer/
+    if any(legacy_layout.is_whole_buffer_key(name) for name in names):  # the layout before: whole buffers
         tf.train.Checkpoint(trainer=trainer).restore(path).assert_existing_objects_matched()
         return
     tf.train.Checkpoint(trainer=_state_without_replay(trainer)).restore(path).expect_partial() \

@@ -22,13 +22,14 @@ import re
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from maddpg.config import LEGACY_DYNAMICS, TrainConfig
+from maddpg import legacy_layout
+from maddpg.config import TrainConfig
 from maddpg.results import (CHECKPOINT_DIR, CHECKPOINT_STATE_FILE, COLUMNS, CONFIG_FILE, EVALUATION_COMPLETE,
                             EVALUATION_FILE, META_FILE, METRICS_FILE, TENSORBOARD_DIR, TRAINING_COMPLETE, MetricsWriter,
                             RunFolderError, UsageError, provenance, read_rows, rows_csv, write_atomically)
 
-CROSS_PLAY = "cross_play"
-# What two cross-play folders must agree on to be the same evaluation (the old layout has these keys too).
+CROSS_PLAY = legacy_layout.CROSS_PLAY
+# What two cross-play folders must agree on to be the same evaluation (either layout, maddpg/legacy_layout.py).
 SETTING_KEYS = ("experiment", "scenario", "dynamics", "seeds", "eval_episodes", "gumbel_temperature")
 SMOKE_PREFIX = "smoke_"
 # One line of TensorFlow's checkpoint state file (a CheckpointState text proto).
@@ -121,14 +122,13 @@ class RunFolder:
 
     @property
     def is_cross_play(self) -> bool:
-        """A cross-play folder (either layout: kind "cross_play", or a whole TrainConfig of algorithm cross_play)."""
-        recorded = self.config_json() or {}
-        return recorded.get("kind") == CROSS_PLAY or recorded.get("algorithm") == CROSS_PLAY
+        """A cross-play folder (of either layout, maddpg/legacy_layout.py)."""
+        return legacy_layout.is_cross_play(self.config_json() or {})
 
     @property
     def dynamics(self) -> str:
-        """The run's dynamics: config.json's, else meta.json's, else the one of runs before the setting existed."""
-        return str((self.config_json() or {}).get("dynamics") or self.meta.get("dynamics", LEGACY_DYNAMICS))
+        """The run's dynamics: config.json's, else meta.json's (older layouts: maddpg/legacy_layout.py)."""
+        return legacy_layout.recorded_dynamics(self.config_json() or {}, self.meta)
 
     def check_made_by(self, config: TrainConfig) -> None:
         """Raises UsageError unless the folder's config.json is `config` (a cross-play folder: an evaluation of
@@ -155,8 +155,8 @@ class RunFolder:
 
     def check_cross_play_of(self, source: Mapping) -> None:
         """Raises UsageError unless this cross-play folder evaluated runs of `source`'s settings (a source run's
-        config.json; folders of the layout before wrote no dynamics into config.json: meta.json has it)."""
-        recorded = {"dynamics": self.meta.get("dynamics", LEGACY_DYNAMICS), **(self.config_json() or {})}
+        config.json; an old-layout folder's dynamics is in meta.json, maddpg/legacy_layout.py)."""
+        recorded = legacy_layout.with_dynamics(self.config_json() or {}, self.meta)
         different = [key for key in SETTING_KEYS if recorded.get(key) != source.get(key)]
         if different:
             raise UsageError(f"{self.path} holds a cross-play of other settings (differs in: {', '.join(different)});"
@@ -244,7 +244,7 @@ class RunFolder:
         current = env_signature(env)
         if recorded is None:
             return
-        recorded = {"dynamics": LEGACY_DYNAMICS, **recorded}  # signatures written before dynamics existed
+        recorded = legacy_layout.with_dynamics(recorded)  # a signature of an older layout may lack dynamics
         if recorded == current:
             return
         different = [key for key in current if recorded.get(key) != current[key]]

@@ -4,10 +4,10 @@ A run folder is results/<experiment>/<run_id>/ with config.json, meta.json, metr
 evaluation.csv (schema in maddpg/results.py). Folders named smoke_* are smoke runs, left out unless asked for.
 
 Dynamics: every run ran on one of DYNAMICS, "paper" (the 2017 particle physics and rewards) or "mpe2" (the
-package as installed). A run's dynamics is config.json's "dynamics", else meta.json's, else "mpe2": runs
-written before the setting existed all ran on mpe2, and so did rows of a metrics.csv or evaluation.csv
-without a dynamics column. Numbers of the two dynamics are never pooled: `Results.of_dynamics` gives the
-rows of one, and tables and figures are built from that.
+package as installed). A run's dynamics is config.json's "dynamics", else meta.json's; what a folder or a
+rows file written before the setting existed ran on is maddpg/legacy_layout.py's answer. Numbers of the two
+dynamics are never pooled: `Results.of_dynamics` gives the rows of one, and tables and figures are built from
+that.
 
 Duplicates: when several folders hold the same (experiment, scenario, algorithm, dynamics, seed), the seed's
 rows come from the folder with more training episodes, then the newer one (meta.json created_at, else the
@@ -26,14 +26,13 @@ from typing import Iterable
 
 import pandas as pd
 
+from maddpg import legacy_layout
 from maddpg.results import CONFIG_FILE, EVALUATION_FILE, META_FILE, METRICS_FILE
 
 SMOKE_PREFIX = "smoke_"
 # The headline dynamics first: tables and figures of "paper" keep the plain file names.
 DYNAMICS = ("paper", "mpe2")
 HEADLINE_DYNAMICS = "paper"
-# What a run or a rows file that does not say its dynamics ran on (everything before the setting existed).
-UNRECORDED_DYNAMICS = "mpe2"
 # The rows schema of metrics.csv and evaluation.csv (maddpg/results.py). Spelled out here rather than taken
 # from maddpg.results so that files with and without the dynamics column both read the same way.
 ROW_COLUMNS = ("experiment", "scenario", "algorithm", "dynamics", "role", "seed", "episode", "env_step", "metric",
@@ -148,7 +147,7 @@ def read_run(run_dir: Path) -> Run:
     try:
         config = json.loads(config_path.read_text())
         meta = json.loads((run_dir / META_FILE).read_text()) if (run_dir / META_FILE).exists() else {}
-        dynamics = check_dynamics(str(config.get("dynamics", meta.get("dynamics", UNRECORDED_DYNAMICS))))
+        dynamics = check_dynamics(legacy_layout.recorded_dynamics(config, meta))
         return Run(
             path=run_dir,
             experiment=str(config["experiment"]),
@@ -172,9 +171,8 @@ def read_run(run_dir: Path) -> Run:
 
 
 def _cross_play_sources(config: dict, meta: dict) -> tuple[str, ...]:
-    """The source run folder names of a cross-play folder: config.json's source_runs, or (folders of the
-    layout before, whose config.json is a whole training config) meta.json's sources; () for a run."""
-    sources = config.get("source_runs") or (meta.get("sources") if config.get("algorithm") == "cross_play" else None)
+    """The source run folder names of a cross-play folder (of either layout, maddpg/legacy_layout.py); () for a run."""
+    sources = legacy_layout.cross_play_sources(config, meta)
     return tuple(Path(str(sources[kind])).name for kind in sorted(sources)) if isinstance(sources, dict) else ()
 
 
@@ -186,19 +184,13 @@ def _created_time(meta: dict, config_path: Path) -> float:
 
 
 def _command(meta: dict, dynamics: str) -> str | None:
-    """The command line recorded in meta.json, under whichever of the usual keys it was written.
-
-    A run recorded before the scripts had --dynamics ran on mpe2, their default then; today that command
-    needs --dynamics=mpe2 to remake it, so it is shown with the flag.
-    """
+    """The command line recorded in meta.json, under whichever of the usual keys it was written, as it remakes
+    the run today (a command recorded before --dynamics existed gets the flag: maddpg/legacy_layout.py)."""
     for key in ("command", "command_line", "argv"):
         value = meta.get(key)
         command = " ".join(str(part) for part in value) if isinstance(value, list) else value
         if command:
-            command = str(command)
-            if "--dynamics" not in command and dynamics == "mpe2" and "dynamics" not in meta:
-                command += " --dynamics=mpe2"
-            return command
+            return legacy_layout.command_today(str(command), dynamics, meta)
     return None
 
 
@@ -219,7 +211,7 @@ def choose_seed_sources(runs: Iterable[Run]) -> dict[tuple[str, str, str, str, i
     return chosen
 
 
-def read_rows(path: Path, unrecorded_dynamics: str = UNRECORDED_DYNAMICS) -> pd.DataFrame:
+def read_rows(path: Path, unrecorded_dynamics: str = legacy_layout.UNRECORDED_DYNAMICS) -> pd.DataFrame:
     """A metrics.csv or evaluation.csv with typed columns (ROW_COLUMNS).
 
     Args:

@@ -4,7 +4,8 @@
     benchmarks   -> maddpg, envs, tf_agents_baselines, paper_figures   (nothing imports benchmarks)
     tf_agents_baselines -> maddpg, envs
     maddpg       -> envs
-    paper_figures -> maddpg.results, maddpg.stats only (it reads result files; it never trains or steps an env)
+    paper_figures -> maddpg.results, maddpg.legacy_layout, maddpg.stats only (it reads result files; it never
+                     trains or steps an env)
     envs         -> nothing of ours
 
 Every .py file of every package is parsed with `ast` (nothing is imported, so the test needs no TensorFlow);
@@ -33,8 +34,9 @@ ALLOWED = {
     "reproduction": {"maddpg", "envs", "tf_agents_baselines", "paper_figures"},
     "benchmarks": {"maddpg", "envs", "tf_agents_baselines", "paper_figures"},
 }
-# paper_figures reads files: of maddpg only the results layout and the statistics (and what those import).
-PAPER_FIGURES_MADDPG_MODULES = {"maddpg.results", "maddpg.stats"}
+# paper_figures reads files: of maddpg only the results layout, what older layouts lack, and the statistics (and
+# what those import).
+PAPER_FIGURES_MADDPG_MODULES = {"maddpg.results", "maddpg.legacy_layout", "maddpg.stats"}
 
 
 def _module_name(path: Path) -> str:

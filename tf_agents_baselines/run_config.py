@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 
 from tf_agents_baselines.algorithms import ALGORITHMS, LABELS, TF_AGENTS_CLASSES, Hyperparameters, hyperparameters
-from maddpg.config import DYNAMICS, LEGACY_DYNAMICS
+from maddpg import legacy_layout
+from maddpg.config import DYNAMICS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,11 +78,9 @@ class BaselineRunConfig:
 
     @classmethod
     def from_json(cls, data: dict) -> "BaselineRunConfig":
-        """Inverse of to_json. A config written before the dynamics field existed reads as mpe2: every such
-        run trained and evaluated on mpe2 as installed."""
+        """Inverse of to_json (a config of an older layout without dynamics: maddpg/legacy_layout.py)."""
         fields = {field.name for field in dataclasses.fields(cls)}
-        values = {key: value for key, value in data.items() if key in fields}
-        values.setdefault("dynamics", LEGACY_DYNAMICS)
+        values = {key: value for key, value in legacy_layout.with_dynamics(data).items() if key in fields}
         values["seeds"] = tuple(int(seed) for seed in values["seeds"])
         values["settings"] = Hyperparameters(**values["settings"])
         return cls(**values)
