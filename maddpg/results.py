@@ -236,7 +236,7 @@ def intra_op_threads() -> int:
     """TensorFlow's intra-op thread count in this process (TF_NUM_INTRAOP_THREADS, else one per core).
 
     Recorded because it changes a run's numbers: Eigen splits reductions by thread, so the same seed gives the
-    same metrics only at the same thread count (measured: 1 vs 2 threads differ after a few updates).
+    same metrics only at the same thread count (docs/speed.md, "one TensorFlow thread per run").
     """
     tf = sys.modules.get("tensorflow")
     configured = tf.config.threading.get_intra_op_parallelism_threads() if tf is not None else 0

@@ -10,7 +10,7 @@ agents is its own tf-agents agent trained on its own observation and reward (dis
 DqnAgent, REINFORCE is ReinforceAgent, Actor-Critic is ReinforceAgent with a learned value baseline, and TRPO,
 which tf-agents lacks, is its PPO (PPOClipAgent), labelled "TRPO (PPO in tf-agents)"; tf_agents_baselines/algorithms.py
 lists every hyperparameter. Each seed trains on the batched TensorFlow port of speaker-listener (the env
-MADDPG trains on; --train_env=mpe2 steps mpe2 itself, 2-3x slower) and is then evaluated greedily for
+MADDPG trains on; --train_env=mpe2 steps mpe2 itself, slower: docs/baselines.md) and is then evaluated greedily for
 --eval_episodes episodes on mpe2, with Table 1's metrics. Training and evaluation both run in --dynamics:
 paper (the default: the 2017 particle physics and rewards the paper ran on) or mpe2 (mpe2 as installed).
 

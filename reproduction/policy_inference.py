@@ -23,10 +23,9 @@ EXPERIMENT = Experiment(
     name="policy_inference",
     variants={"default": "speaker_listener"},
     pairings={"true_policies": {"agents": "maddpg"}, "inferred_policies": {"agents": "maddpg"}},
-    # The approximations' Adam rate: the paper is silent; at the actors' 0.01 their first layer dies on 8 of 10
-    # seeds and Fig. 7's KL rises, at 0.001 it falls (results/ablations/inference_fit, docs/extensions.md).
-    # The likelihood of the soft action sent (the paper: "the observed actions") rather than of its argmax:
-    # the listener's KL then ends at a fifth of its start instead of 0.7 of it (the same study, 10 seeds).
+    # The approximations' Adam rate (the paper is silent; at the actors' 0.01 their first layer dies) and the
+    # likelihood of the soft action sent rather than of its argmax (the paper: "the observed actions") are the
+    # inference_fit study's choices: docs/extensions.md has its figures, results/ablations/inference_fit its runs.
     # Logged every 100 episodes: at 1000 the first point averages 250 updates, after the fit has converged.
     pairing_fields={"inferred_policies": {"policy_inference": True, "inference_learning_rate": 0.001,
                                           "inference_likelihood": "relaxed", "log_every_episodes": 100}},

@@ -5,7 +5,7 @@ Two implementations of one protocol (`agents`, `time_step_specs`, `action_specs`
 `goal_distance() -> [B]`):
 
 - `Mpe2JointEnv` ("mpe2"): B mpe2 parallel envs through `pettingzoo_agents.BatchedParallelEnvAgents`,
-  stepped in Python (the reference environment itself; 2-3x slower here: DQN 115 vs 302 episodes/s).
+  stepped in Python (the reference environment itself; slower than the port: docs/baselines.md has the rates).
 - `PortJointEnv` ("batched_port", the default): the repository's batched TensorFlow port of the same scenario
   (envs/batched, the env MADDPG trains on), P = 1 population x B worlds, stepped inside a tf.function. It
   matches the reference env of the same dynamics step for step (README "Parity with mpe2"); the discrete
