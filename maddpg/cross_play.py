@@ -94,13 +94,16 @@ def evaluate_cross_play(single_dir: Path, ensemble_dir: Path, workers: int | Non
         UsageError: a folder is not a trained run, or the two cannot meet.
     """
     from envs.registry import SCENARIOS
-    from maddpg.evaluation import evaluate_jobs, member_policies
+    from maddpg.evaluation import EvaluationSettings, evaluate_jobs, member_policies
     from maddpg.restore import load_actor_weights
 
     loaded = {"single": load_actor_weights(Path(single_dir)), "ensemble": load_actor_weights(Path(ensemble_dir))}
     settings = settings_for(loaded["single"][0], loaded["ensemble"][0], single_dir, ensemble_dir)
     spec = SCENARIOS[settings.scenario]
     ensemble_config = loaded["ensemble"][0]
+    # Both runs act alike (settings_for checked): the ensemble run's policy kind and eval actions.
+    evaluation = EvaluationSettings(settings.eval_episodes, settings.gumbel_temperature, settings.dynamics,
+                                    greedy=ensemble_config.eval_actions == "greedy", policy=ensemble_config.policy)
     jobs, keys = [], []
     for agents_kind in POLICY_KINDS:
         for adversaries_kind in POLICY_KINDS:
@@ -109,9 +112,7 @@ def evaluate_cross_play(single_dir: Path, ensemble_dir: Path, workers: int | Non
                 for i, agent in enumerate(spec.agents):
                     config, weights = loaded[agents_kind if agent in spec.teams["agents"] else adversaries_kind]
                     policies.append(member_policies(weights, p, config.ensemble_size)[i])
-                # Both runs act alike (settings_for checked): the ensemble run's policy kind and eval actions.
-                jobs.append((settings.scenario, policies, seed, settings.eval_episodes, settings.gumbel_temperature,
-                             settings.dynamics, ensemble_config.eval_actions == "greedy", ensemble_config.policy))
+                jobs.append((settings.scenario, policies, seed, evaluation))
                 keys.append((f"{agents_kind}_v_{adversaries_kind}", seed))
     values = evaluate_jobs(jobs, workers)
     rows = [{"role": role, "seed": seed, "episode": settings.source_training_episodes, "metric": metric,

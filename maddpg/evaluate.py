@@ -93,17 +93,16 @@ def main(argv) -> int:
         episodes = options.episodes or config.eval_episodes
         print(f"evaluating {run_dir} ({config.scenario}, {config.algorithm}, {config.dynamics} dynamics): "
               f"{episodes} reference-env episodes per seed, {'greedy' if greedy else 'sampled'} actions", flush=True)
-        values = evaluation.evaluate_population(config.scenario, weights, config.seeds, episodes,
-                                                config.gumbel_temperature, options.workers or None,
-                                                config.ensemble_size, config.dynamics, greedy=greedy,
-                                                policy=config.policy)
+        values = evaluation.evaluate_population(config.scenario, weights, config.seeds,
+                                                evaluation.EvaluationSettings.of(config, episodes, greedy),
+                                                options.workers or None, config.ensemble_size)
         _print_metrics(values, recorded)
     if options.render:
         member = config.seeds.index(render_seed)
         frames = evaluation.render_member(config.scenario,
                                           evaluation.member_policies(weights, member, config.ensemble_size),
-                                          render_seed, options.render_episodes, config.gumbel_temperature,
-                                          config.dynamics, greedy=greedy, policy=config.policy)
+                                          render_seed,
+                                          evaluation.EvaluationSettings.of(config, options.render_episodes, greedy))
         count = write_gif(frames, Path(options.render), fps=options.fps)
         print(f"wrote {options.render}: {count} frames of {GIF_SIZE}x{GIF_SIZE} px, seed {render_seed}, "
               f"{options.render_episodes} episodes")

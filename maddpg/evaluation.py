@@ -17,6 +17,7 @@ the episode returns itself:
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 from typing import Sequence
 
@@ -28,6 +29,34 @@ EVALUATION_SALT = 2017
 # One network: [(kernel [in, out], bias [out]) per layer]. An agent's policy is one Network, or (policy
 # ensembles) a list of K sub-policy Networks; one member: one policy per agent.
 Network = list[tuple[np.ndarray, np.ndarray]]
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationSettings:
+    """How a member is evaluated: the same for every seed of a run, and for every job of a cross-play.
+
+    Attributes:
+        episodes: reference-env episodes per member.
+        temperature: of the sampled (relaxed Gumbel-softmax) actions.
+        dynamics: the reference env's, "paper" or "mpe2" (always the dynamics the actors were trained in:
+            the two read movement actions with opposite signs).
+        greedy: act by each policy's argmax instead of sampling (TrainConfig.eval_actions "greedy").
+        policy: the actors' kind (TrainConfig.policy), see `evaluation_action`.
+    """
+
+    episodes: int
+    temperature: float = 1.0
+    dynamics: str = "mpe2"
+    greedy: bool = False
+    policy: str = "gumbel_softmax"
+
+    @classmethod
+    def of(cls, config, episodes: int | None = None, greedy: bool | None = None) -> EvaluationSettings:
+        """A run's own settings (a TrainConfig's eval_episodes, gumbel_temperature, dynamics, eval_actions and
+        policy); `episodes` and `greedy`, where given, replace the run's."""
+        return cls(episodes=config.eval_episodes if episodes is None else episodes,
+                   temperature=config.gumbel_temperature, dynamics=config.dynamics,
+                   greedy=config.eval_actions == "greedy" if greedy is None else greedy, policy=config.policy)
 
 
 def member_networks(population_weights: Sequence[Sequence[tuple[np.ndarray, np.ndarray]]], member: int):
@@ -198,37 +227,34 @@ def play_episodes(env, networks: Sequence, seed: int, episodes: int, temperature
         yield returns
 
 
-def _evaluate_member_args(args):
-    return evaluate_member(*args)
+def _evaluate_job(job):
+    scenario, policies, seed, settings = job
+    return evaluate_member(scenario, policies, seed, **dataclasses.asdict(settings))
 
 
-def evaluate_population(scenario: str, population_weights, seeds: Sequence[int], episodes: int,
-                        temperature: float = 1.0, workers: int | None = None,
-                        ensemble_size: int = 1, dynamics: str = "mpe2",
-                        greedy: bool = False, policy: str = "gumbel_softmax") -> dict[int, dict[str, float]]:
+def evaluate_population(scenario: str, population_weights, seeds: Sequence[int], settings: EvaluationSettings,
+                        workers: int | None = None, ensemble_size: int = 1) -> dict[int, dict[str, float]]:
     """Evaluates every seed, in parallel worker processes (spawned: they never load TensorFlow).
 
     Args:
         population_weights: per agent [(kernel [P x K, in, out], bias [P x K, out]), ...].
+        settings: how each seed is evaluated (EvaluationSettings.of(config): the run's own).
         ensemble_size: K sub-policies per seed (each team draws one per episode).
-        dynamics: the dynamics of the reference env (the run's own).
-        greedy: act by argmax instead of sampling (TrainConfig.eval_actions "greedy").
-        policy: the actors' kind (TrainConfig.policy).
 
     Returns:
         {seed: {metric: value}}.
     """
-    jobs = [(scenario, member_policies(population_weights, p, ensemble_size), seed, episodes, temperature, dynamics,
-             greedy, policy) for p, seed in enumerate(seeds)]
+    jobs = [(scenario, member_policies(population_weights, p, ensemble_size), seed, settings)
+            for p, seed in enumerate(seeds)]
     return dict(zip(seeds, evaluate_jobs(jobs, workers)))
 
 
 def evaluate_jobs(jobs: Sequence[tuple], workers: int | None = None) -> list[dict[str, float]]:
-    """evaluate_member(*job) for each job, in spawned worker processes when there are several workers.
+    """evaluate_member of each job, in spawned worker processes when there are several workers.
 
     Args:
-        jobs: (scenario, policies, seed, episodes, temperature, dynamics[, greedy[, policy]]) tuples; each worker builds
-            its own reference env of that dynamics through envs.reference (nothing is patched process-wide).
+        jobs: (scenario, policies, seed, EvaluationSettings) tuples; each worker builds its own reference env
+            of the settings' dynamics through envs.reference (nothing is patched process-wide).
         workers: processes (None: one per CPU core).
 
     Returns:
@@ -236,28 +262,27 @@ def evaluate_jobs(jobs: Sequence[tuple], workers: int | None = None) -> list[dic
     """
     workers = min(workers or multiprocessing.cpu_count() or 1, len(jobs))
     if workers <= 1:
-        return [_evaluate_member_args(job) for job in jobs]
+        return [_evaluate_job(job) for job in jobs]
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        return pool.map(_evaluate_member_args, jobs)
+        return pool.map(_evaluate_job, jobs)
 
 
-def render_member(scenario: str, networks: Sequence[Network], seed: int, episodes: int,
-                  temperature: float = 1.0, dynamics: str = "mpe2", greedy: bool = False,
-                  policy: str = "gumbel_softmax") -> list[np.ndarray]:
-    """Frames of `episodes` reference-env episodes played by one member's actors (the first frame after each
-    reset), in the given dynamics.
+def render_member(scenario: str, networks: Sequence[Network], seed: int,
+                  settings: EvaluationSettings) -> list[np.ndarray]:
+    """Frames of settings.episodes reference-env episodes played by one member's actors as its evaluation
+    plays them (the first frame after each reset), in the settings' dynamics.
 
     Returns:
         [H, W, 3] uint8 frames from mpe2's rgb_array renderer (700 x 700), episode after episode.
     """
     from envs.reference import make_reference_env
 
-    env = make_reference_env(scenario, dynamics=dynamics, render_mode="rgb_array")
+    env = make_reference_env(scenario, dynamics=settings.dynamics, render_mode="rgb_array")
     frames = []
-    for _ in play_episodes(env, networks, seed, episodes, temperature,
+    for _ in play_episodes(env, networks, seed, settings.episodes, settings.temperature,
                            on_reset=lambda world: frames.append(env.render()),
                            after_step=lambda world: frames.append(env.render()), teams=team_groups(scenario),
-                           greedy=greedy, policy=policy):
+                           greedy=settings.greedy, policy=settings.policy):
         pass
     env.close()
     return frames

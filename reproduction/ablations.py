@@ -8,8 +8,12 @@
 
 A study is one experiment script run once per value of one factor, each value into its own folder
 results/ablations/<study>/<value>/ (the script's own run folders inside), with every other setting at the
-script's defaults. A value whose runs are the experiment's committed ones (e.g. the dynamics study of
-Table 1) points at results/ itself: its script call finds the runs finished and trains nothing.
+script's defaults. A value is a few settings (a variant, a pairing, the dynamics, TrainConfig fields): a
+RunRequest (reproduction/request.py) that runs through the script's own path (runner.run_and_tabulate), in
+a process of its own that is given the request as JSON; its command, the script's flags for the same request, is what --list prints and
+what each run's meta.json records (a user can rerun it). A value whose runs are the experiment's committed
+ones (e.g. the dynamics study of Table 1) points at results/ itself: it finds the runs finished and trains
+nothing.
 
 Output per study: summary.csv and summary.md (per value, the study's table cells: mean and 95% seed
 interval beside the paper's number, the first and last logged values of the series it follows, the paper's
@@ -22,15 +26,18 @@ Exit codes: 0 done, 1 a study's script failed, 2 bad input.
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import multiprocessing
 import os
-import subprocess
 import sys
+import traceback
 from pathlib import Path
 from typing import Sequence
 
 from absl import flags
 
 from maddpg.results import display_path
+from reproduction.request import RunRequest, flag_text
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ABLATIONS_DIR = REPO_ROOT / "results" / "ablations"
@@ -38,13 +45,31 @@ START_MARKER = "<!-- ablations:start -->"
 END_MARKER = "<!-- ablations:end -->"
 
 
+# Settings of a study or a value that are the script's own (RunRequest fields), not TrainConfig fields.
+REQUEST_SETTINGS = ("variant", "pairing", "dynamics")
+
+
 @dataclasses.dataclass(frozen=True)
 class Value:
-    """One value of a study's factor: its label, the flags that set it, and where its runs live."""
+    """One value of a study's factor: its label, the settings that make it, and where its runs live.
+
+    settings: (name, value) pairs in the order they are listed (and shown): "variant" and "pairing" (a name
+    or a tuple of names), "dynamics", or a TrainConfig field.
+    """
 
     label: str
-    flags: tuple[str, ...]
+    settings: tuple[tuple[str, object], ...] = ()
     committed_runs: bool = False  # True: the experiment's own runs in results/ (nothing new to train)
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The script flags that set this value (as summaries and commands show them)."""
+        return tuple(flag_text(name, setting) for name, setting in self.settings)
+
+
+def value(label: str, committed_runs: bool = False, **settings) -> Value:
+    """A Value from keyword settings, in the order given: value("ep5000", variant="n2", episodes=5000)."""
+    return Value(label, tuple(settings.items()), committed_runs)
 
 
 # folder -> paper_figures.runs.Results read from it, for one summarize (read-only: callers filter, never mutate)
@@ -59,7 +84,7 @@ class Study:
     question: str
     experiment: str
     table: str  # the paper_figures table layout the summary reports
-    base_flags: tuple[str, ...]
+    base: tuple[tuple[str, object], ...]  # settings of every value (as Value.settings), before the value's own
     values: tuple[Value, ...]
     dynamics: str = "paper"
     # metrics.csv series whose first and last logged values the summary also reports, per role (and the
@@ -90,113 +115,124 @@ class Study:
                                    metrics=results.metrics.replace({"scenario": renamed}))
 
     def dynamics_of(self, value: Value) -> str:
-        """The dynamics a value's runs train in: its own --dynamics flag, else the study's."""
-        return next((flag.split("=", 1)[1] for flag in value.flags if flag.startswith("--dynamics=")), self.dynamics)
+        """The dynamics a value's runs train in: its own dynamics setting, else the study's."""
+        return dict(value.settings).get("dynamics", self.dynamics)
+
+    def request(self, value: Value, root: Path) -> RunRequest:
+        """What the value asks of the study's script: its settings over the study's, into its folder. The
+        folder is named as the command names it when this process runs in the repository (as a script
+        started there would see it), else by its absolute path."""
+        settings = {**dict(self.base), **dict(value.settings)}
+        names = {name: (setting,) if isinstance(setting, str) else tuple(setting)
+                 for name, setting in settings.items() if name in ("variant", "pairing")}
+        folder = self.folder(value, root)
+        in_repo = Path.cwd().resolve() == REPO_ROOT.resolve()
+        return RunRequest(experiment=self.experiment, variants=names.get("variant"), pairings=names.get("pairing"),
+                          dynamics=self.dynamics_of(value),
+                          overrides={name: setting for name, setting in settings.items()
+                                     if name not in REQUEST_SETTINGS},
+                          results_dir=display_path(folder) if in_repo else str(folder))
 
     def command(self, value: Value, root: Path) -> list[str]:
+        """The script's command line for the value's request: --list prints it, its runs record it."""
         folder = self.folder(value, root)
-        return ["python", "-m", f"reproduction.{self.experiment}", *self.base_flags, *value.flags,
+        base = tuple(flag_text(name, setting) for name, setting in self.base)
+        return ["python", "-m", f"reproduction.{self.experiment}", *base, *value.flags,
                 f"--results_dir={display_path(folder)}", "--noprogress"]
 
 
 STUDIES: tuple[Study, ...] = (
     Study("cc_dynamics", "Table 1: does the 2017 physics (velocity before position, 2017 action sign and "
           "rewards) move MADDPG's and DDPG's target reach?", "cooperative_communication", "table1", (),
-          (Value("paper", ("--dynamics=paper",), committed_runs=True),
-           Value("mpe2", ("--dynamics=mpe2",), committed_runs=True))),
+          (value("paper", dynamics="paper", committed_runs=True),
+           value("mpe2", dynamics="mpe2", committed_runs=True))),
     # Both values of a dynamics study are the experiment's own runs in results/ (the paper driver makes them).
     *(Study(f"{short}_dynamics", f"{table_label}: does the 2017 physics move it?", experiment, table, (),
-            (Value("paper", ("--dynamics=paper",), committed_runs=True),
-             Value("mpe2", ("--dynamics=mpe2",), committed_runs=True)))
+            (value("paper", dynamics="paper", committed_runs=True),
+             value("mpe2", dynamics="mpe2", committed_runs=True)))
       for short, table_label, experiment, table in (
           ("cn", "Table 2", "cooperative_navigation", "table2"), ("pp", "Table 3", "predator_prey", "table3"),
           ("pd", "Table 4", "physical_deception", "table4"), ("covert", "Table 5", "covert_communication", "table5"),
           ("ka", "Keep-away", "keep_away", "table_keep_away"))),
     Study("cc_length", "Table 1: does training 60000 episodes (openai/maddpg's default length) instead of the "
           "paper's 25000 change the reach? (MADDPG)", "cooperative_communication", "table1", (),
-          (Value("ep25000", ("--episodes=25000",), committed_runs=True),
-           Value("ep60000", ("--episodes=60000", "--pairing=maddpg")))),
+          (value("ep25000", episodes=25_000, committed_runs=True),
+           value("ep60000", episodes=60_000, pairing="maddpg"))),
     Study("cc_shared_reward", "Table 1: does the 2018 original's summed reward (each agent trains on both agents' "
           "-d2, i.e. twice it), which users of openai/maddpg run today, move the reach?",
           "cooperative_communication", "table1", (),
-          (Value("own_2017", ("--noshared_reward",), committed_runs=True), Value("summed_2018", ("--shared_reward",)))),
+          (value("own_2017", shared_reward=False, committed_runs=True), value("summed_2018", shared_reward=True))),
     Study("cc_eval_actions", "Table 1: does evaluating with each policy's argmax instead of sampled actions "
           "(the paper does not say which) move the cells?", "cooperative_communication", "table1", (),
-          (Value("sampled", ("--eval_actions=sampled",), committed_runs=True),
-           Value("greedy", ("--eval_actions=greedy",)))),
+          (value("sampled", eval_actions="sampled", committed_runs=True),
+           value("greedy", eval_actions="greedy"))),
     Study("cc_num_envs", "Table 1: does stepping one env per seed (the paper's code) instead of our 100 in "
           "lockstep (the same updates per transition) move the reach? (MADDPG)",
           "cooperative_communication", "table1", (),
-          (Value("envs100", ("--num_envs=100",), committed_runs=True),
-           Value("envs1", ("--num_envs=1", "--pairing=maddpg")))),
+          (value("envs100", num_envs=100, committed_runs=True),
+           value("envs1", num_envs=1, pairing="maddpg"))),
     Study("pp_obstacles", "Table 3: does PP1 with 2 obstacles (mpe2's and openai/maddpg's default) instead of "
           "the paper's stated 3 move the prey touches? (MADDPG v MADDPG)", "predator_prey", "table3", (),
-          (Value("obstacles3", ("--variant=pp1",), committed_runs=True),
-           Value("obstacles2", ("--variant=pp1_l2", "--pairing=maddpg_vs_maddpg"))),
+          (value("obstacles3", variant="pp1", committed_runs=True),
+           value("obstacles2", variant="pp1_l2", pairing="maddpg_vs_maddpg")),
           table_scenarios=(("tag_pp1_l2", "tag_pp1"),)),
     # Our predators touch PP1's prey about as often as scripted pursuit of a fleeing prey (1.5 an episode), the
     # paper's about as often as pursuit of a motionless one (11): would a prey no faster than them be caught so?
     Study("pp_prey_speed", "Table 3: does a prey no faster than the predators (max_speed 1.0 like theirs, "
           "instead of PP1's 1.3) bring the touches to the paper's PP1 counts? (MADDPG v MADDPG)",
           "predator_prey", "table3", (),
-          (Value("prey1.3", ("--variant=pp1",), committed_runs=True),
-           Value("prey1.0", ("--variant=pp_even", "--pairing=maddpg_vs_maddpg"))),
+          (value("prey1.3", variant="pp1", committed_runs=True),
+           value("prey1.0", variant="pp_even", pairing="maddpg_vs_maddpg")),
           table_scenarios=(("tag_pp_even", "tag_pp1"),)),
     # In training, the good agent nearest the goal ends 0.09 from it at episode 4000 and 0.22 at 25000 (PD N=2,
     # MADDPG v MADDPG, 10 seeds): the paper says only "until convergence" for PD's length.
     Study("pd_length", "Table 4: do shorter runs (5000 or 10000 episodes instead of our 25000; the paper gives "
           "PD's length only as 'until convergence') give the paper's success rates? (N=2, MADDPG v MADDPG)",
           "physical_deception", "table4", (),
-          (Value("ep25000", ("--variant=n2",), committed_runs=True),
-           Value("ep5000", ("--variant=n2", "--pairing=maddpg_vs_maddpg", "--episodes=5000")),
-           Value("ep10000", ("--variant=n2", "--pairing=maddpg_vs_maddpg", "--episodes=10000")))),
+          (value("ep25000", variant="n2", committed_runs=True),
+           value("ep5000", variant="n2", pairing="maddpg_vs_maddpg", episodes=5000),
+           value("ep10000", variant="n2", pairing="maddpg_vs_maddpg", episodes=10_000))),
     # The rewards are the one part of the paper dynamics that differs by scenario; these separate them from
     # the physics (the run's physics stays the 2017 one, only the reward the agents train on changes).
     Study("pd_rewards", "Table 4: does training on mpe2's Euclidean adversary reward instead of the 2017 squared "
           "one, on the 2017 physics, move the success rates? (N=2, MADDPG v MADDPG)",
           "physical_deception", "table4", (),
-          (Value("squared_2017", ("--variant=n2",), committed_runs=True),
-           Value("euclidean_mpe2", ("--variant=n2", "--pairing=maddpg_vs_maddpg", "--train_rewards=mpe2")))),
+          (value("squared_2017", variant="n2", committed_runs=True),
+           value("euclidean_mpe2", variant="n2", pairing="maddpg_vs_maddpg", train_rewards="mpe2"))),
     Study("cn_rewards", "Table 2: does training on mpe2's blended reward (no self-collision, local_ratio "
           "2/(N+2)) instead of the 2017 one, on the 2017 physics, move distance and collisions? (N=3)",
           "cooperative_navigation", "table2", (),
-          (Value("self_counted_2017", ("--variant=n3",), committed_runs=True),
-           Value("blended_mpe2", ("--variant=n3", "--train_rewards=mpe2")))),
+          (value("self_counted_2017", variant="n3", committed_runs=True),
+           value("blended_mpe2", variant="n3", train_rewards="mpe2"))),
     Study("inference_fit", "Fig. 7: does the approximations' fit (how many of the latest actions, their "
           "learning rate, steps per update, the likelihood of a soft action) make the KL fall?",
           "policy_inference", "table_policy_inference",
-          ("--pairing=inferred_policies",),
-          (Value("latest100_step1", ("--inference_samples=100", "--inference_steps=1",
-                                     "--inference_learning_rate=0")),
-           Value("latest1024_step1", ("--inference_samples=1024", "--inference_steps=1",
-                                      "--inference_learning_rate=0")),
+          (("pairing", "inferred_policies"),),
+          (value("latest100_step1", inference_samples=100, inference_steps=1, inference_learning_rate=0.0),
+           value("latest1024_step1", inference_samples=1024, inference_steps=1, inference_learning_rate=0.0),
            # the approximations' first layer dies at the actors' rate 0.01 (docs/extensions.md): a tenth of it
-           Value("latest100_lr0.001", ("--inference_samples=100", "--inference_steps=1",
-                                       "--inference_learning_rate=0.001")),
+           value("latest100_lr0.001", inference_samples=100, inference_steps=1, inference_learning_rate=0.001),
            # at 0.001 the listener's approximation lags its policy, which keeps learning all run: more steps
            # per update (tracking) or more of the latest actions per step (less gradient noise)
-           Value("latest100_step5_lr0.001", ("--inference_samples=100", "--inference_steps=5",
-                                             "--inference_learning_rate=0.001")),
-           Value("latest1024_lr0.001", ("--inference_samples=1024", "--inference_steps=1",
-                                        "--inference_learning_rate=0.001")),
+           value("latest100_step5_lr0.001", inference_samples=100, inference_steps=5,
+                 inference_learning_rate=0.001),
+           value("latest1024_lr0.001", inference_samples=1024, inference_steps=1, inference_learning_rate=0.001),
            # the soft vector j sent says more about its policy than its argmax does (Learner.approximation_loss);
            # logged every 100 episodes, so that the first value is the KL of the first 25 updates (at 1000 it
            # averages 250, by when a fast fit has already converged). The script's default since it measured
            # best: its run is the committed paper run (results/policy_inference), moved there from this study.
-           Value("relaxed_lr0.001", ("--inference_samples=100", "--inference_steps=1",
-                                     "--inference_learning_rate=0.001", "--inference_likelihood=relaxed",
-                                     "--log_every_episodes=100"), committed_runs=True),
-           Value("relaxed_step5_lr0.001", ("--inference_samples=100", "--inference_steps=5",
-                                           "--inference_learning_rate=0.001", "--inference_likelihood=relaxed",
-                                           "--log_every_episodes=100"))),
+           value("relaxed_lr0.001", inference_samples=100, inference_steps=1, inference_learning_rate=0.001,
+                 inference_likelihood="relaxed", log_every_episodes=100, committed_runs=True),
+           value("relaxed_step5_lr0.001", inference_samples=100, inference_steps=5, inference_learning_rate=0.001,
+                 inference_likelihood="relaxed", log_every_episodes=100)),
           trajectories=("policy_kl", "policy_kl_forward", "approximation_loss")),
     Study("ensemble_update_rate", "Table 6: do ensembles beat single policies when every sub-policy updates at "
           "the single policy's rate (the other reading of sec. 4.3) instead of 1/K of it?", "policy_ensembles",
-          "table6", ("--variant=ka,pd,pp",),
+          "table6", (("variant", ("ka", "pd", "pp")),),
           # sub_policy is the script's default: its runs are the paper run's (an earlier copy of its KA and PD
           # runs under results/ablations/ was byte-identical to them and has been removed)
-          (Value("sub_policy", ("--ensemble_update_rate=sub_policy",), committed_runs=True),
-           Value("single", ("--ensemble_update_rate=single",)))),
+          (value("sub_policy", ensemble_update_rate="sub_policy", committed_runs=True),
+           value("single", ensemble_update_rate="single"))),
 )
 STUDY_NAMES = tuple(study.name for study in STUDIES)
 
@@ -240,17 +276,54 @@ def chosen_values(studies: Sequence[Study], labels: Sequence[str]) -> list[Study
     return [dataclasses.replace(study, values=tuple(value for value in study.values if value.label in labels))]
 
 
-def run_study(study: Study, root: Path) -> bool:
-    """Runs every value's script (each resumes or skips what is done); True if all succeeded."""
+def run_study(study: Study, root: Path, isolate: bool = True) -> bool:
+    """Runs every value (each resumes or skips what is done); True if all succeeded.
+
+    isolate: each value in a fresh process (run_isolated), else in this one (run_value).
+    """
     ok = True
     for value in study.values:
-        command = study.command(value, root)
-        print(f"[{study.name}] {value.label}: {' '.join(command)}", flush=True)
-        completed = subprocess.run([sys.executable, *command[1:]], cwd=REPO_ROOT)
-        if completed.returncode:
-            print(f"error: [{study.name}] {value.label} exited {completed.returncode}", file=sys.stderr)
+        command = " ".join(study.command(value, root))
+        print(f"[{study.name}] {value.label}: {command}", flush=True)
+        request = study.request(value, root)
+        code = run_isolated(request, command) if isolate else run_value(request, command)
+        if code:
+            print(f"error: [{study.name}] {value.label} exited {code}", file=sys.stderr)
             ok = False
     return ok
+
+
+def run_value(request: RunRequest, command: str) -> int:
+    """The request's runs and table, made by the script's own path (runner.run_and_tabulate) in this
+    process; returns the script's exit code: a bad value is its one error line (2), anything else its
+    traceback (1), so that the other values still run."""
+    from maddpg.cli import run_command
+    from reproduction import runner
+
+    experiment = importlib.import_module(f"reproduction.{request.experiment}").EXPERIMENT
+    try:
+        return run_command(runner.run_and_tabulate, experiment, request, command, progress=False)
+    except Exception:  # noqa: BLE001 - as a failed script process was: reported, and the other values still run
+        traceback.print_exc()
+        return 1
+
+
+def run_isolated(request: RunRequest, command: str) -> int:
+    """run_value in a fresh (spawned) process, given the request as JSON; returns its exit code. A value's
+    memory goes back when it ends (a process that trained keeps what TensorFlow allocated), and a value
+    killed for memory ends only itself, as a script process of its own did."""
+    process = multiprocessing.get_context("spawn").Process(target=_run_value_json,
+                                                           args=(request.to_json(), command))
+    process.start()
+    process.join()
+    return process.exitcode
+
+
+def _run_value_json(request_json: str, command: str) -> None:
+    from maddpg.cli import quiet_tensorflow
+
+    quiet_tensorflow()  # before TensorFlow loads in this process
+    sys.exit(run_value(RunRequest.from_json(request_json), command))
 
 
 def study_frame(study: Study, root: Path):

@@ -273,16 +273,15 @@ def build_configs(experiment: Experiment, options) -> list[tuple[str, TrainConfi
 def evaluate_weights(config, run_dir: Path | RunFolder, weights, workers: int | None) -> dict[int, dict[str, float]]:
     """Evaluates the run's actors (per-agent population weights as numpy, maddpg.learner.actor_weights) on the
     reference env of its dynamics, and writes evaluation.csv (or reads it if a finished evaluation is there)."""
-    from maddpg.evaluation import evaluate_population
+    from maddpg.evaluation import EvaluationSettings, evaluate_population
 
     folder = RunFolder.of(run_dir)
     existing = folder.evaluation()
     if existing is not None:
         folder.update_meta(evaluated=True)  # (written only if it was not recorded yet)
         return existing
-    values = evaluate_population(config.scenario, weights, config.seeds,
-                                 config.eval_episodes, config.gumbel_temperature, workers, config.ensemble_size,
-                                 config.dynamics, greedy=config.eval_actions == "greedy", policy=config.policy)
+    values = evaluate_population(config.scenario, weights, config.seeds, EvaluationSettings.of(config), workers,
+                                 config.ensemble_size)
     folder.write_evaluation(config, ({"role": "team", "seed": seed, "episode": config.episodes, "metric": metric,
                                       "value": value} for seed, metrics in values.items()
                                      for metric, value in metrics.items()))

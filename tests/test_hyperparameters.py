@@ -44,7 +44,8 @@ ENSEMBLE_SIZES = {"ka": 3, "pd": 3, "pp": 2}  # paper sec. 4.3
 
 def test_every_experiment_script_is_covered():
     scripts = {path.stem for path in (REPO / "reproduction").glob("*.py")}
-    not_experiments = {"__init__", "runner", "request", "hyperparameters", "independent_baselines", "paper", "ablations"}
+    not_experiments = {"__init__", "runner", "request", "hyperparameters", "independent_baselines", "paper",
+                       "ablations"}
     assert scripts - not_experiments == set(EXPERIMENT_MODULES) == set(PER_EXPERIMENT)
 
 
