@@ -13,6 +13,7 @@ from tests.test_quiet_start import tensorflow_lines
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = [sys.executable, "-m", "reproduction.cooperative_communication"]
+REFERENCE = REPO / "results" / "cooperative_communication"  # the committed reference runs the script only reads
 
 
 def _run(*args, results_dir):
@@ -22,8 +23,19 @@ def _run(*args, results_dir):
                           capture_output=True, text=True, env=env, timeout=600)
 
 
+def _snapshot(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
+def reference_before():
+    """The committed reference folder's files before the smoke run (which compares itself with them)."""
+    return _snapshot(REFERENCE)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory, reference_before):
+    """The smoke run as a user starts it: default --reference_dir (results/), --results_dir a fresh folder."""
     results_dir = tmp_path_factory.mktemp("results")
     return _run("--smoke", results_dir=results_dir), results_dir / "cooperative_communication"
 
@@ -166,11 +178,11 @@ def test_a_finished_unevaluated_run_is_evaluated_from_its_checkpoint_without_tra
     assert (run_dir / "evaluation.csv").read_text() == (source / "evaluation.csv").read_text()
 
 
-def test_a_fresh_run_leaves_the_committed_reference_alone_and_prints_both(smoke, tmp_path):
-    """A user's run goes to --results_dir (default runs/, not results/); the reference folder is only read, and
-    the printed comparison has this run's number, the reference's and the paper's on one line."""
-    import shutil
-
+def test_a_fresh_run_leaves_the_committed_reference_alone_and_prints_both(smoke, reference_before):
+    """A user's run goes to --results_dir (default runs/, not results/); the reference folder (default: the
+    committed results/) is only read, and the printed comparison has this run's number, the reference's and
+    the paper's on one line. The smoke fixture's run is that fresh run (a run of its own cost a smoke training
+    more)."""
     from absl import flags
 
     from paper_figures.tables import experiment_table
@@ -184,28 +196,21 @@ def test_a_fresh_run_leaves_the_committed_reference_alone_and_prints_both(smoke,
     assert options["reference_dir"].default == str(REPO / "results")
     assert "/runs/" in (REPO / ".gitignore").read_text().splitlines()
 
-    # The smoke fixture's finished runs stand in for the committed reference (under non-smoke names, as there).
-    _, experiment_dir = smoke
-    reference = tmp_path / "reference"
-    for pairing in ("maddpg", "ddpg"):
-        shutil.copytree(experiment_dir / f"smoke_paper_{pairing}_s0-1_ep200",
-                        reference / "cooperative_communication" / f"paper_{pairing}_s0-1_ep200")
-    before = {p: p.read_bytes() for p in reference.rglob("*") if p.is_file()}
-    completed = _run("--smoke", "--pairings=maddpg", "--first_seed=2", f"--reference_dir={reference}",
-                     results_dir=tmp_path / "runs")
+    completed, experiment_dir = smoke
     assert completed.returncode == 0, completed.stderr[-2000:]
-    assert before == {p: p.read_bytes() for p in reference.rglob("*") if p.is_file()}
-    fresh_dir = tmp_path / "runs" / "cooperative_communication" / "smoke_paper_maddpg_s2-3_ep200"
-    assert (fresh_dir / "evaluation.csv").is_file()
+    assert reference_before and reference_before == _snapshot(REFERENCE)
+    fresh_dirs = [experiment_dir / f"smoke_paper_{pairing}_s0-1_ep200" for pairing in ("maddpg", "ddpg")]
+    assert (fresh_dirs[0] / "evaluation.csv").is_file()
 
-    _, committed = experiment_table("cooperative_communication", reference, dynamics="paper")
-    _, fresh = experiment_table("cooperative_communication", tmp_path / "runs", [fresh_dir])
+    _, committed = experiment_table("cooperative_communication", REPO / "results", dynamics="paper")
+    _, fresh = experiment_table("cooperative_communication", experiment_dir.parent, fresh_dirs)
 
     def shown(rows):
         (record,) = rows[(rows.row == "MADDPG") & (rows.column == "target reach %")].to_dict("records")
         return format_cell(record["mean"], record["ci_low"], record["ci_high"], int(record["n"]), 1)
 
+    assert shown(fresh) != shown(committed)  # two seeds of a smoke run against the committed ten
     assert "| algorithm | column | ours (this run) | ours (committed) | paper |" in completed.stdout
     assert f"| MADDPG | target reach % | {shown(fresh)} | {shown(committed)} | 84.0 |" in completed.stdout
-    assert (tmp_path / "runs" / "cooperative_communication" / "smoke_table1_vs_reference.md").is_file()
-    assert f"`{tmp_path / 'runs'}/cooperative_communication/smoke_paper_maddpg_s2-3_ep200`" in completed.stdout
+    assert (experiment_dir / "smoke_table1_vs_reference.md").is_file()
+    assert f"`{experiment_dir}/smoke_paper_maddpg_s0-1_ep200`" in completed.stdout
