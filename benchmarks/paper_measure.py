@@ -333,7 +333,7 @@ def quick_baseline_config(config):
 
 def measure_maddpg(config, settings: Settings) -> dict:
     """One MADDPG segment's record (iteration_summary, build, checkpoint and evaluation probes)."""
-    from maddpg.evaluation import evaluate_population
+    from maddpg.evaluation import EvaluationSettings, evaluate_population
     from maddpg.learner import actor_weights
     from maddpg.run import build_trainer, replay_buffers, save_checkpoint
 
@@ -358,9 +358,8 @@ def measure_maddpg(config, settings: Settings) -> dict:
         finished = time.perf_counter() - started
     probe_episodes = settings.eval_probe_episodes
     started = time.perf_counter()
-    evaluate_population(config.scenario, actor_weights(trainer.learner), config.seeds[:1], probe_episodes,
-                        config.gumbel_temperature, workers=1, ensemble_size=config.ensemble_size,
-                        dynamics=config.dynamics, greedy=config.eval_actions == "greedy", policy=config.policy)
+    evaluate_population(config.scenario, actor_weights(trainer.learner), config.seeds[:1],
+                        EvaluationSettings.of(config, probe_episodes), workers=1, ensemble_size=config.ensemble_size)
     per_episode = (time.perf_counter() - started) / probe_episodes
     return {"build_seconds": build, "episodes_per_iteration": config.num_envs, **iteration_summary(times),
             "checkpoint": {"resume_seconds": resume, "finished_seconds": finished, "rows": rows,
