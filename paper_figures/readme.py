@@ -104,7 +104,7 @@ def readme_section(tables: list[TableResult], claims, page_path: Path, readme_pa
                        "actors of the algorithm as defined (`--policy`), MADDPG v MADDPG, paper dynamics; the "
                        "probability that a seed of the kind scores better than a seed of gumbel_softmax (higher, "
                        "in a competitive task). Every "
-                       f"reading with its interval: [{page_link}]({page_link}#{anchor})."), policies]
+                       f"reading with its interval: [{page_link}]({page_link}#{anchor})."), policies.rstrip("\n")]
     return "\n\n".join(parts + [END_MARKER])
 
 
@@ -152,7 +152,7 @@ def results_page_section(tables: list[TableResult], figures: list[FigureOutcome]
                        "(results/policies/), with each table's readings, 95% bootstrap intervals over seeds and the "
                        "probability that a seed of the kind scores better than a seed of gumbel_softmax (higher, "
                        "in a competitive task)."),
-                  policies]
+                  policies.rstrip("\n")]
     parts += ["## What openai/maddpg itself scores under our readings",
               wrap(f"The paper's released code, MADDPG v MADDPG: {PROVENANCE}. {ENV_DIFFERENCES} The misses above "
                    "quote these figures where they bear on a table (paper_figures/reference_code.py)."),
