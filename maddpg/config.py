@@ -1,7 +1,7 @@
 """Every setting of a training run, each with its source: the paper, the openai/maddpg code, or our choice.
 
 The defaults are the reference code's behaviour (openai/maddpg, wherever the paper is silent). A deviation is a field whose
-default differs from the reference, and is listed in the README's "deviations from the paper".
+default differs from the reference, and is listed in docs/deviations.md.
 """
 
 from __future__ import annotations
