@@ -4,7 +4,8 @@ with the documented files, the scenario's table metrics in evaluation.csv, and t
 Each smoke run costs about 10 s of graph tracing, so each script is smoked on one variant and, for the
 competitive ones, on the two mixed pairings (MADDPG v DDPG and DDPG v MADDPG: both critic kinds on both
 teams; the same-kind pairings differ only in the critic_kinds tuple, which the hyperparameter tests pin).
-The other variants differ only in the scenario key, whose port has its own parity tests.
+The other variants differ only in the scenario key, whose port has its own parity tests; the variant smoked is
+the one with the fewest agents (the trace grows with them): CN N=3, PD N=2.
 """
 
 import json
@@ -23,9 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 MIXED = ("maddpg_vs_ddpg", "ddpg_vs_maddpg")
 MIXED_FLAG = f"--pairing={','.join(MIXED)}"
 SCRIPTS = {
-    "cooperative_navigation": (["--variant=n6"], [f"n6_{p}" for p in ("maddpg", "ddpg")],
+    "cooperative_navigation": (["--variant=n3"], [f"n3_{p}" for p in ("maddpg", "ddpg")],
                                {"average_distance", "collisions_per_episode"}, "table2"),
-    "physical_deception": (["--variant=n4", MIXED_FLAG], [f"n4_{p}" for p in MIXED],
+    "physical_deception": (["--variant=n2", MIXED_FLAG], [f"n2_{p}" for p in MIXED],
                            {"agent_success_percent", "adversary_success_percent", "success_difference"},
                            "table4"),
     "predator_prey": (["--variant=pp2", MIXED_FLAG], [f"pp2_{p}" for p in MIXED], {"prey_touches_per_episode"},
