@@ -58,8 +58,9 @@ class TrainConfig:
                          "(the paper code's relaxed one-hot sample), straight_through (one-hot forward, relaxed "
                          "gradient) or deterministic (a = mu(o) in the action Box, Gaussian exploration noise)")
     exploration_noise: float = _field(0.1, "ours", "deterministic policy: std of the Gaussian noise added to actions "
-                                      "while training, as a fraction of the action range (0.1: TD3's default, "
-                                      "Fujimoto et al. 2018; the paper gives none)")
+                                      "while training, as a fraction of the action range (the paper gives none; "
+                                      "TD3, Fujimoto et al. 2018, uses 0.1 of the largest action, 0.05 of a "
+                                      "[-1, 1] range)")
     logit_penalty: float = _field(1e-3, "openai code", "actor loss += this * mean(logits^2) (Gumbel policies)")
     gumbel_temperature: float = _field(1.0, "openai code", "relaxed Gumbel-softmax temperature")
     copy_targets_at_start: bool = _field(False, "openai code", "copy online weights into targets at start")
