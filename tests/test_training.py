@@ -1,6 +1,7 @@
 """Population stacking, determinism, resume, and refusals of a training run."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -9,6 +10,29 @@ import tensorflow as tf
 from maddpg.learner import actor_weights
 from maddpg.results import UsageError
 from maddpg.run import TrainingDiverged, build_trainer, train
+from conftest import tiny_config
+
+# The module's trained folders are made once (a train() costs seconds of graph tracing, its iterations a tenth
+# of a second each) and copied by a test that changes them; conftest.py keeps the module on one xdist worker.
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """name -> a run folder of tiny_config made once for the module: "finished_100" (episodes=100),
+    "finished" (the default 200), "whole_300" (300) and "stopped_300" (300, stopped after 3 of 6 iterations:
+    checkpoint at episode 100, rows up to episode 150); "finished_100_trainer" is the Trainer that made
+    finished_100. Read them; copy (_copy) one to change it."""
+    root = tmp_path_factory.mktemp("trained")
+    made = {"finished_100_trainer": train(tiny_config(episodes=100), root / "finished_100", progress=False)}
+    train(tiny_config(), root / "finished", progress=False)
+    train(tiny_config(episodes=300), root / "whole_300", progress=False)
+    train(tiny_config(episodes=300), root / "stopped_300", progress=False, stop_after_iterations=3)
+    return {**made, **{name: root / name for name in ("finished_100", "finished", "whole_300", "stopped_300")}}
+
+
+def _copy(source, destination):
+    shutil.copytree(source, destination)
+    return destination
 
 
 def _run_iterations(config, iterations):
@@ -33,11 +57,9 @@ def test_stacked_seeds_match_separate_runs(make_config):
                 np.testing.assert_allclose(k_s[p], k_a[0], rtol=1e-4, atol=1e-5)
 
 
-def test_same_seed_twice_gives_identical_metrics(make_config, tmp_path):
-    config = make_config()
-    train(config, tmp_path / "a", progress=False)
-    train(config, tmp_path / "b", progress=False)
-    first = (tmp_path / "a" / "metrics.csv").read_text()
+def test_same_seed_twice_gives_identical_metrics(make_config, tmp_path, trained):
+    train(make_config(), tmp_path / "b", progress=False)  # the same config as trained["finished"]
+    first = (trained["finished"] / "metrics.csv").read_text()
     assert first == (tmp_path / "b" / "metrics.csv").read_text()
     assert "critic_loss" in first  # updates happened, so the comparison covers learning too
 
@@ -49,17 +71,18 @@ def test_xla_iteration_is_deterministic(make_config):
     np.testing.assert_array_equal(first[0]["episode_returns"].numpy(), second[0]["episode_returns"].numpy())
 
 
-def test_killed_run_resumes_without_gap_or_duplicate(make_config, tmp_path):
+def test_killed_run_resumes_without_gap_or_duplicate(make_config, tmp_path, trained):
     config = make_config(episodes=300)
-    train(config, tmp_path / "whole", progress=False)
-    # Stop after 3 of 6 iterations: checkpoint at episode 100, rows up to episode 150 written.
+    # Stop after 3 of 6 iterations: checkpoint at episode 100, rows up to episode 150 written. (Not a copy of
+    # trained["stopped_300"]: both sessions must run the same commit, which a module-long gap would not ensure
+    # in a checkout being committed to.)
     train(config, tmp_path / "killed", progress=False, stop_after_iterations=3)
     rows_before = (tmp_path / "killed" / "metrics.csv").read_text().count("\n")
     assert rows_before > 1
     said = []
     train(config, tmp_path / "killed", progress=False, log=said.append)
     assert said == [f"{tmp_path / 'killed'}: resuming from its checkpoint at episode 100 of 300 (ckpt-100)"]
-    whole = (tmp_path / "whole" / "metrics.csv").read_text()
+    whole = (trained["whole_300"] / "metrics.csv").read_text()
     assert (tmp_path / "killed" / "metrics.csv").read_text() == whole
     meta = json.loads((tmp_path / "killed" / "meta.json").read_text())
     assert meta["training_complete"] and meta["sessions"][-1]["from_episode"] == 100
@@ -67,8 +90,8 @@ def test_killed_run_resumes_without_gap_or_duplicate(make_config, tmp_path):
     assert all(session["git_commit"] == meta["git_commit"] and "git_dirty" in session for session in meta["sessions"])
 
 
-def test_resume_into_a_folder_of_another_config_is_refused(make_config, tmp_path):
-    train(make_config(), tmp_path / "run", progress=False)
+def test_resume_into_a_folder_of_another_config_is_refused(make_config, tmp_path, trained):
+    _copy(trained["finished"], tmp_path / "run")
     before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
     with pytest.raises(UsageError, match="batch_size"):
         train(make_config(batch_size=64), tmp_path / "run", progress=False)
@@ -97,10 +120,10 @@ def test_nan_loss_stops_with_agent_and_loss_named_and_keeps_checkpoint(make_conf
     assert not list((run_dir / "checkpoints").glob("ckpt-150*"))
 
 
-def test_resume_of_a_checkpoint_made_for_other_observation_sizes_is_refused(make_config, tmp_path):
+def test_resume_of_a_checkpoint_made_for_other_observation_sizes_is_refused(make_config, tmp_path, trained):
     """A port whose layout changed since the checkpoint was written: refused by name, nothing touched."""
     config = make_config(episodes=100)
-    train(config, tmp_path / "run", progress=False)
+    _copy(trained["finished_100"], tmp_path / "run")
     meta_path = tmp_path / "run" / "meta.json"
     meta = json.loads(meta_path.read_text())
     assert meta["env"] == {"agents": ["speaker_0", "listener_0"], "observation_sizes": [3, 11], "action_sizes": [3, 5],
@@ -117,19 +140,17 @@ def _checkpoint_shapes(run_dir):
     return dict(tf.train.list_variables(tf.train.latest_checkpoint(str(run_dir / "checkpoints"))))
 
 
-def test_finished_run_checkpoint_holds_no_replay_rows(make_config, tmp_path):
-    train(make_config(episodes=100), tmp_path / "run", progress=False)
-    shapes = _checkpoint_shapes(tmp_path / "run")
+def test_finished_run_checkpoint_holds_no_replay_rows(trained):
+    shapes = _checkpoint_shapes(trained["finished_100"])
     assert not [name for name in shapes if name.startswith(("replay/", "trainer/buffer/"))]
     assert any(name.startswith("trainer/learner/") for name in shapes)  # networks and optimizer states
     assert any(name.startswith("trainer/rng/") for name in shapes)  # random streams
     assert "trainer/episodes_done/.ATTRIBUTES/VARIABLE_VALUE" in shapes
 
 
-def test_resume_checkpoint_holds_only_the_filled_rows(make_config, tmp_path):
+def test_resume_checkpoint_holds_only_the_filled_rows(make_config, trained):
     config = make_config(episodes=300)  # P=2; checkpoint at episode 100: 100 x 25 transitions per seed
-    train(config, tmp_path / "run", progress=False, stop_after_iterations=3)
-    shapes = _checkpoint_shapes(tmp_path / "run")
+    shapes = _checkpoint_shapes(trained["stopped_300"])
     filled = 100 * config.episode_length
     assert shapes["replay/buffer/obs_1/.ATTRIBUTES/VARIABLE_VALUE"] == [2 * filled, 11]
     assert shapes["replay/buffer/act_0/.ATTRIBUTES/VARIABLE_VALUE"] == [2 * filled, 3]
@@ -137,15 +158,13 @@ def test_resume_checkpoint_holds_only_the_filled_rows(make_config, tmp_path):
     assert not [name for name in shapes if name.startswith("trainer/buffer/")]
 
 
-def test_checkpoint_of_the_layout_before_resumes_and_is_compacted_when_finished(make_config, tmp_path):
+def test_checkpoint_of_the_layout_before_resumes_and_is_compacted_when_finished(make_config, tmp_path, trained):
     """A checkpoint with the whole buffer under trainer/ (written before the two layouts) still resumes to
     the same metrics, and the finished run then keeps no replay."""
     from maddpg.run import restore_checkpoint
 
     config = make_config(episodes=300)
-    train(config, tmp_path / "whole", progress=False)
-    run_dir = tmp_path / "old"
-    train(config, run_dir, progress=False, stop_after_iterations=3)
+    run_dir = _copy(trained["stopped_300"], tmp_path / "old")
     trainer = build_trainer(config)
     checkpoints = run_dir / "checkpoints"
     restore_checkpoint(trainer, tf.train.latest_checkpoint(str(checkpoints)))
@@ -155,15 +174,15 @@ def test_checkpoint_of_the_layout_before_resumes_and_is_compacted_when_finished(
     manager.save(checkpoint_number=100)
     assert _checkpoint_shapes(run_dir)["trainer/buffer/observations/0/.ATTRIBUTES/VARIABLE_VALUE"] == [2 * 7500, 3]
     train(config, run_dir, progress=False)
-    assert (run_dir / "metrics.csv").read_text() == (tmp_path / "whole" / "metrics.csv").read_text()
+    assert (run_dir / "metrics.csv").read_text() == (trained["whole_300"] / "metrics.csv").read_text()
     assert not [name for name in _checkpoint_shapes(run_dir) if name.startswith(("replay/", "trainer/buffer/"))]
 
 
-def test_actors_load_from_finished_checkpoints_of_both_layouts(make_config, tmp_path):
+def test_actors_load_from_finished_checkpoints_of_both_layouts(tmp_path, trained):
     from maddpg.restore import load_actor_weights
 
-    config = make_config(episodes=100)
-    trainer = train(config, tmp_path / "run", progress=False)
+    trainer = trained["finished_100_trainer"]
+    _copy(trained["finished_100"], tmp_path / "run")
     expected = actor_weights(trainer.learner)
     _, loaded = load_actor_weights(tmp_path / "run")
     old_dir = tmp_path / "run" / "checkpoints"
