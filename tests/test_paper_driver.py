@@ -1,6 +1,6 @@
-"""The whole-paper driver (reproduction.paper): its plan, a smoke paper on a local Ray and on a two-node cluster
-on this machine, a worker killed mid-run, and bad input. Ray's start-up here: about 5 s for a local instance,
-10-15 s for a head plus a second node."""
+"""The whole-paper driver (reproduction.paper): its plan, a smoke paper on a two-node cluster on this machine,
+a worker killed mid-run on the driver's own local Ray, and bad input. Ray's start-up here: about 5 s for a local
+instance, 10-15 s for a head plus a second node."""
 
 import json
 import os
@@ -186,23 +186,11 @@ def test_paper_seed_counts():
     assert all(seeds == 3 for name, seeds in paper.PAPER_SEEDS.items() if name not in ten)
 
 
-def test_smoke_paper_on_a_local_ray_then_a_rerun_skips_it(tmp_path):
-    results_dir = tmp_path / "results"
-    code, out, err = _paper("--smoke", "--only=cooperative_communication", f"--results_dir={results_dir}",
-                            f"--figures_dir={tmp_path / 'figures'}")
-    assert code == 0, out + err
-    assert "running 2 runs on" in out
-    _assert_cc_smoke_done(results_dir, out)
-    assert (tmp_path / "figures" / "table1.csv").exists()  # paper_figures ran on the same results
-    metrics = {p: p.read_bytes() for p in results_dir.rglob("metrics.csv")}
-    code, out, err = _paper("--smoke", "--only=cooperative_communication", f"--results_dir={results_dir}",
-                            "--nofigures")
-    assert code == 0, out + err
-    assert out.count("finished already") == 2 and "[started]" not in out
-    assert metrics == {p: p.read_bytes() for p in results_dir.rglob("metrics.csv")}
-
-
-def test_smoke_paper_on_a_two_node_cluster(tmp_path):
+def test_smoke_paper_on_a_two_node_cluster_then_a_rerun_skips_it(tmp_path):
+    """The driver on a cluster (a head and a second node on this machine), then paper_figures on its results,
+    then a rerun that finds every run finished. The driver's own local Ray (no --address) is started by
+    paper.connect in test_a_worker_killed_mid_run_is_retried_and_resumes_to_identical_metrics: one smoke paper
+    here instead of one per way of reaching Ray (each costs a TensorFlow start and trace per Ray worker)."""
     ray_cli = str(Path(sys.executable).parent / "ray")
     port = _free_port()
     head_dir = tempfile.mkdtemp(prefix="rh", dir="/tmp")  # Ray's socket paths must stay short
@@ -216,16 +204,23 @@ def test_smoke_paper_on_a_two_node_cluster(tmp_path):
         subprocess.run([ray_cli, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1", f"--temp-dir={node_dir}",
                         "--disable-usage-stats"], check=True, env=env, capture_output=True, timeout=120)
         code, out, err = _paper("--smoke", "--only=cooperative_communication", f"--results_dir={results_dir}",
-                                f"--address=127.0.0.1:{port}", "--nofigures", env=env)
+                                f"--address=127.0.0.1:{port}", f"--figures_dir={tmp_path / 'figures'}", env=env)
         assert code == 0, out + err
         assert "running 2 runs on 2 CPUs, 2 at once" in out
         _assert_cc_smoke_done(results_dir, out)
         nodes = {line.rsplit("node ", 1)[1] for line in out.splitlines() if line.startswith("[finished]")}
         assert len(nodes) == 2, out  # one run on each node
+        assert (tmp_path / "figures" / "table1.csv").exists()  # paper_figures ran on the same results
     finally:
         _stop_cluster((head_dir, node_dir, f":{port} "))
         shutil.rmtree(head_dir, ignore_errors=True)
         shutil.rmtree(node_dir, ignore_errors=True)
+    metrics = {p: p.read_bytes() for p in results_dir.rglob("metrics.csv")}
+    code, out, err = _paper("--smoke", "--only=cooperative_communication", f"--results_dir={results_dir}",
+                            "--nofigures")
+    assert code == 0, out + err
+    assert out.count("finished already") == 2 and "[started]" not in out
+    assert metrics == {p: p.read_bytes() for p in results_dir.rglob("metrics.csv")}
 
 
 def test_a_worker_killed_mid_run_is_retried_and_resumes_to_identical_metrics(tmp_path, make_config):
@@ -236,8 +231,7 @@ def test_a_worker_killed_mid_run_is_retried_and_resumes_to_identical_metrics(tmp
     tasks = {name: paper.RunTask("maddpg", "test", str(tmp_path / "test" / name), config,
                                  announce_file=str(announce) if name == "killed" else None)
              for name in ("whole", "killed")}
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}})
+    paper.connect(ray, None)  # the driver's own local Ray: every CPU, one TensorFlow thread per run
     try:
         remote = paper.remote_run_task(ray, max_retries=2)
         assert remote._default_options["max_calls"] == 1  # every run in a new worker: no memory carried over
@@ -259,6 +253,7 @@ def test_a_worker_killed_mid_run_is_retried_and_resumes_to_identical_metrics(tmp
     meta = json.loads((killed / "meta.json").read_text())
     assert meta["training_complete"] and meta["evaluation_complete"]
     assert meta["sessions"][-1]["from_episode"] >= 100  # resumed from the checkpoint, not from scratch
+    assert meta["intra_op_threads"] == 1 and meta["sessions"][-1]["intra_op_threads"] == 1  # one per Ray CPU
     assert (killed / "evaluation.csv").read_text() == (whole / "evaluation.csv").read_text()
 
 
