@@ -35,10 +35,20 @@ def _snapshot(directory):
     return {p: p.read_bytes() for p in directory.rglob("*") if p.is_file()}
 
 
-def test_evaluate_prints_every_seed_and_writes_nothing(run_dir, tmp_path):
+def _rendering_arguments(gif):
+    return "--episodes=3", f"--render={gif}", "--render_episodes=2", "--render_seed=1"
+
+
+@pytest.fixture(scope="module")
+def rendered(run_dir, tmp_path_factory):
+    """One evaluation with a GIF, as a user asks for it: (completed process, the GIF, run_dir's files before)."""
     before = _snapshot(run_dir)
-    gif = tmp_path / "watch.gif"
-    completed = _evaluate(run_dir, "--episodes=3", f"--render={gif}", "--render_episodes=2", "--render_seed=1")
+    gif = tmp_path_factory.mktemp("render") / "watch.gif"
+    return _evaluate(run_dir, *_rendering_arguments(gif)), gif, before
+
+
+def test_evaluate_prints_every_seed_and_writes_nothing(run_dir, rendered):
+    completed, gif, before = rendered
     assert completed.returncode == 0, completed.stderr[-2000:]
     table = completed.stdout.split("mean [95%")[0]
     assert "target_reach_percent" in table and "mean_squared_distance" in table
@@ -49,8 +59,11 @@ def test_evaluate_prints_every_seed_and_writes_nothing(run_dir, tmp_path):
         assert image.size == (GIF_SIZE, GIF_SIZE) and image.n_frames == 2 * 26  # reset frame + 25 steps each
 
 
-def test_evaluation_from_the_checkpoint_is_deterministic(run_dir):
-    first, second = _evaluate(run_dir, "--episodes=2"), _evaluate(run_dir, "--episodes=2")
+def test_evaluation_from_the_checkpoint_is_deterministic(run_dir, rendered):
+    """The same command again (the rendering one: one evaluation process fewer than two of its own) prints the
+    same table."""
+    first, gif, _ = rendered
+    second = _evaluate(run_dir, *_rendering_arguments(gif))
     assert first.returncode == 0 and first.stdout == second.stdout
 
 
