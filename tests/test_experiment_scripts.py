@@ -1,5 +1,10 @@
-"""Every paper experiment script's --smoke run, as a user runs it: one run folder per (variant, pairing)
-with the documented files, the scenario's table metrics in evaluation.csv, and the printed paper table.
+"""Every paper experiment script's --smoke run: one run folder per (variant, pairing) with the documented files,
+the scenario's table metrics in evaluation.csv, and the printed paper table; and a bad variant or pairing.
+
+Each script runs in this process through its own entry, runner.main with flags of its own (as
+tests/test_damaged_files.py runs the CC script): what `python -m reproduction.<script>` runs after runner.cli's
+set-up, which tests/test_cooperative_communication_cli.py runs as a subprocess. A subprocess per script would
+cost each one a TensorFlow import and autograph's conversion of the training step again.
 
 Each smoke run costs about 10 s of graph tracing, so each script is smoked on one variant and, for the
 competitive ones, on the two mixed pairings (MADDPG v DDPG and DDPG v MADDPG: both critic kinds on both
@@ -8,17 +13,15 @@ The other variants differ only in the scenario key, whose port has its own parit
 the one with the fewest agents (the trace grows with them): CN N=3, PD N=2.
 """
 
+import importlib
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from absl import flags
 
-
-REPO = Path(__file__).resolve().parent.parent
+from reproduction import runner
 
 # script -> (extra flags, run folder labels, metrics its evaluation.csv must hold, table file stem)
 MIXED = ("maddpg_vs_ddpg", "ddpg_vs_maddpg")
@@ -38,16 +41,21 @@ SCRIPTS = {
 }
 
 
-def _run(script, *args, results_dir):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, "-m", f"reproduction.{script}", f"--results_dir={results_dir}", "--noprogress", *args]
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env, timeout=900)
+def _run(capsys, script, *args, results_dir):
+    """`python -m reproduction.<script> --results_dir=... --noprogress ARGS`, in this process: its returncode,
+    stdout and stderr."""
+    experiment = importlib.import_module(f"reproduction.{script}").EXPERIMENT
+    capsys.readouterr()
+    code = runner.main(experiment, [script, f"--results_dir={results_dir}", "--noprogress", *args],
+                       flag_values=flags.FlagValues())
+    captured = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=captured.out, stderr=captured.err)
 
 
 @pytest.mark.parametrize("script", list(SCRIPTS))
-def test_smoke_run_writes_every_pairing_and_the_table(script, tmp_path):
+def test_smoke_run_writes_every_pairing_and_the_table(script, tmp_path, capsys):
     extra, labels, metrics, table = SCRIPTS[script]
-    completed = _run(script, "--smoke", *extra, results_dir=tmp_path)
+    completed = _run(capsys, script, "--smoke", *extra, results_dir=tmp_path)
     assert completed.returncode == 0, completed.stderr[-3000:]
     experiment_dir = tmp_path / script
     for label in labels:
@@ -71,8 +79,8 @@ def test_smoke_run_writes_every_pairing_and_the_table(script, tmp_path):
     (["--pairing=maddpg_vs_qmix"], "unknown pairing 'maddpg_vs_qmix'"),
     (["--variant="], "--variant is empty"),
 ])
-def test_bad_variant_or_pairing_is_one_line_and_exit_2(tmp_path, args, message):
-    completed = _run("physical_deception", "--smoke", *args, results_dir=tmp_path)
+def test_bad_variant_or_pairing_is_one_line_and_exit_2(tmp_path, capsys, args, message):
+    completed = _run(capsys, "physical_deception", "--smoke", *args, results_dir=tmp_path)
     assert completed.returncode == 2
     errors = [line for line in completed.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and message in errors[0], completed.stderr[-1500:]
