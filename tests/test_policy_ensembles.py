@@ -2,10 +2,7 @@
 sub-policy each team played, and the script's smoke run with its cross-play evaluation."""
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -136,14 +133,24 @@ def test_ensemble_with_policy_inference_is_refused():
         tiny_config(ensemble_size=3)  # 50 envs
 
 
-def test_smoke_run_trains_both_kinds_and_cross_plays_them(tmp_path):
+def _script(capsys, arguments):
+    """`python -m reproduction.policy_ensembles ARGUMENTS` in this process (runner.main with flags of its own,
+    as tests/test_experiment_scripts.py runs the other scripts): (exit code, what it wrote on stderr)."""
+    from absl import flags
+
+    from reproduction import policy_ensembles, runner
+
+    capsys.readouterr()
+    code = runner.main(policy_ensembles.EXPERIMENT, ["policy_ensembles", *arguments], flag_values=flags.FlagValues())
+    return code, capsys.readouterr().err
+
+
+def test_smoke_run_trains_both_kinds_and_cross_plays_them(tmp_path, capsys):
     """One variant, PP (K = 2, 128 units, two teams of different sizes); KA's ensembles (push, K = 3) are the
     unit tests' config above, and a smoke per variant would only repeat the same path at 50 s each."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, "-m", "reproduction.policy_ensembles", f"--results_dir={tmp_path}", "--noprogress",
-               "--smoke", "--variant=pp"]
-    completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env, timeout=900)
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    arguments = [f"--results_dir={tmp_path}", "--noprogress", "--smoke", "--variant=pp"]
+    code, errors = _script(capsys, arguments)
+    assert code == 0, errors[-3000:]
     experiment_dir = tmp_path / "policy_ensembles"
     for variant, scenario, metric in (("pp", "ensemble_tag", "prey_touches_per_episode"),):
         configs = {kind: json.loads((experiment_dir / f"smoke_paper_{variant}_{kind}_s0-1_ep240" / "config.json").read_text())
@@ -175,9 +182,8 @@ def test_smoke_run_trains_both_kinds_and_cross_plays_them(tmp_path):
     # The cross-play records the command that ran it, not the one that trained its runs: a rerun with another
     # command line evaluates it again (its runs are finished) under that line.
     shutil.rmtree(cross_dir)
-    rerun = subprocess.run(command + ["--eval_workers=1"], cwd=REPO, capture_output=True, text=True, env=env,
-                           timeout=900)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    code, errors = _script(capsys, arguments + ["--eval_workers=1"])
+    assert code == 0, errors[-3000:]
     assert "--eval_workers=1" in json.loads((cross_dir / "meta.json").read_text())["command"]
     ensemble_meta = json.loads((experiment_dir / "smoke_paper_pp_ensemble_s0-1_ep240" / "meta.json").read_text())
     assert "--eval_workers=1" not in ensemble_meta["command"]
