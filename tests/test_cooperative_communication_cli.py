@@ -1,10 +1,16 @@
-"""The CC script as a user runs it: --smoke writes the documented files; bad input exits 2, overwriting nothing."""
+"""The CC script as a user runs it: --smoke writes the documented files; bad input exits 2, overwriting nothing.
+
+The smoke run (and its screen), an unwritable results folder and --help run as `python -m` subprocesses; the
+other commands run in this process through runner.main with flags of their own, the code `python -m` runs
+after runner.cli's set-up, which spares each one a TensorFlow start.
+"""
 
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -21,6 +27,26 @@ def _run(*args, results_dir):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run(SCRIPT + [f"--results_dir={results_dir}", "--noprogress", *args], cwd=REPO,
                           capture_output=True, text=True, env=env, timeout=600)
+
+
+def _in_process(capfd, *args, results_dir):
+    """_run's command in this process: its returncode, stdout and stderr (the file descriptors, so that a
+    C-level write would show as in a subprocess)."""
+    from absl import flags
+
+    # Imported before the capture: TensorFlow's start-up lines, which runner.cli silences in a subprocess.
+    import maddpg.run  # noqa: F401
+    from reproduction import runner
+    from reproduction.cooperative_communication import EXPERIMENT
+
+    capfd.readouterr()
+    try:
+        code = runner.main(EXPERIMENT, ["cooperative_communication", f"--results_dir={results_dir}", "--noprogress",
+                                        *args], flag_values=flags.FlagValues())
+    except SystemExit as exit:  # a flag absl cannot parse: one error line, exit 2 (maddpg.cli.parse_flags)
+        code = exit.code
+    captured = capfd.readouterr()
+    return SimpleNamespace(returncode=code, stdout=captured.out, stderr=captured.err)
 
 
 def _snapshot(folder: Path) -> dict[Path, bytes]:
@@ -82,7 +108,7 @@ def test_an_unwritable_results_dir_is_one_line_and_exit_2(tmp_path):
     assert blocker.read_text() == ""
 
 
-def test_a_truncated_checkpoint_is_one_line_and_exit_2(smoke, tmp_path):
+def test_a_truncated_checkpoint_is_one_line_and_exit_2(smoke, tmp_path, capfd):
     """A finished run whose evaluation is missing resumes from its checkpoint: cut short, it is refused and
     nothing in the folder changes."""
     import shutil
@@ -95,7 +121,7 @@ def test_a_truncated_checkpoint_is_one_line_and_exit_2(smoke, tmp_path):
     (data,) = (run_dir / "checkpoints").glob("ckpt-200.data-*")
     data.write_bytes(data.read_bytes()[:100])
     before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
-    completed = _run("--smoke", "--pairings=maddpg", results_dir=results_dir)
+    completed = _in_process(capfd, "--smoke", "--pairings=maddpg", results_dir=results_dir)
     assert completed.returncode == 2
     errors = [line for line in completed.stderr.splitlines() if line.strip()]
     assert len(errors) == 1 and errors[0].startswith("error: the checkpoint") and "truncated" in errors[0], \
@@ -103,12 +129,12 @@ def test_a_truncated_checkpoint_is_one_line_and_exit_2(smoke, tmp_path):
     assert before == {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
 
 
-def test_rerunning_a_finished_run_reuses_it(smoke):
+def test_rerunning_a_finished_run_reuses_it(smoke, capfd):
     """...and the table it rewrites still has the finished DDPG run beside it, though only MADDPG was asked for."""
     _, experiment_dir = smoke
     metrics = experiment_dir / "smoke_paper_maddpg_s0-1_ep200" / "metrics.csv"
     before = metrics.read_text()
-    completed = _run("--smoke", "--pairings=maddpg", results_dir=experiment_dir.parent)
+    completed = _in_process(capfd, "--smoke", "--pairings=maddpg", results_dir=experiment_dir.parent)
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert metrics.read_text() == before
     table = pd.read_csv(experiment_dir / "smoke_table1.csv")
@@ -123,21 +149,21 @@ def test_rerunning_a_finished_run_reuses_it(smoke):
     (["--episodes=150"], "multiple of num_envs"),
     (["--num_envs=abc"], "error:"),
 ])
-def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
-    completed = _run(*args, results_dir=tmp_path)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capfd, args, message):
+    completed = _in_process(capfd, *args, results_dir=tmp_path)
     assert completed.returncode == 2
     error_lines = [l for l in completed.stderr.splitlines() if l.startswith("error:")]
     assert len(error_lines) == 1 and message in error_lines[0], completed.stderr[-1500:]
     assert not any(tmp_path.iterdir())
 
 
-def test_resume_into_another_config_exits_2_and_keeps_files(smoke):
+def test_resume_into_another_config_exits_2_and_keeps_files(smoke, capfd):
     _, experiment_dir = smoke
     run_dir = experiment_dir / "smoke_paper_maddpg_s0-1_ep200"
     before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
     # Same folder (the --run_id of the smoke run), other seeds: a different config.
-    completed = _run("--smoke", "--pairings=maddpg", "--run_id=paper_maddpg_s0-1_ep200", "--first_seed=1",
-                     results_dir=experiment_dir.parent)
+    completed = _in_process(capfd, "--smoke", "--pairings=maddpg", "--run_id=paper_maddpg_s0-1_ep200",
+                            "--first_seed=1", results_dir=experiment_dir.parent)
     assert completed.returncode == 2
     assert "made with another config (differs in: seeds)" in completed.stderr
     assert before == {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
