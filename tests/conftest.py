@@ -18,7 +18,8 @@ SHARED_FIXTURE_FILES = (
 # a test), longest first. They are collected before the others, so the workers take them first and the run does
 # not end with one worker alone on a long test. (The files above, as whole units, are handed out first.)
 END_TO_END_FILES = (
-    "test_paper_driver.py", "test_experiment_scripts.py", "test_policy_ensembles.py", *SHARED_FIXTURE_FILES,
+    "test_paper_driver.py", "test_policy_ensembles.py", "test_paper_time.py", "test_experiment_scripts.py",
+    *SHARED_FIXTURE_FILES,
 )
 
 
