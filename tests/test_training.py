@@ -18,16 +18,13 @@ from conftest import tiny_config
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """name -> a run folder of tiny_config made once for the module: "finished_100" (episodes=100),
-    "finished" (the default 200), "whole_300" (300) and "stopped_300" (300, stopped after 3 of 6 iterations:
-    checkpoint at episode 100, rows up to episode 150); "finished_100_trainer" is the Trainer that made
-    finished_100. Read them; copy (_copy) one to change it."""
+    """Two runs of tiny_config(episodes=300) made once for the module: "whole_300" (finished; its Trainer is
+    "whole_300_trainer") and "stopped_300" (stopped after 3 of 6 iterations: checkpoint at episode 100, rows up
+    to episode 150). Read them; copy (_copy) one to change it."""
     root = tmp_path_factory.mktemp("trained")
-    made = {"finished_100_trainer": train(tiny_config(episodes=100), root / "finished_100", progress=False)}
-    train(tiny_config(), root / "finished", progress=False)
-    train(tiny_config(episodes=300), root / "whole_300", progress=False)
+    trainer = train(tiny_config(episodes=300), root / "whole_300", progress=False)
     train(tiny_config(episodes=300), root / "stopped_300", progress=False, stop_after_iterations=3)
-    return {**made, **{name: root / name for name in ("finished_100", "finished", "whole_300", "stopped_300")}}
+    return {"whole_300": root / "whole_300", "whole_300_trainer": trainer, "stopped_300": root / "stopped_300"}
 
 
 def _copy(source, destination):
@@ -58,8 +55,8 @@ def test_stacked_seeds_match_separate_runs(make_config):
 
 
 def test_same_seed_twice_gives_identical_metrics(make_config, tmp_path, trained):
-    train(make_config(), tmp_path / "b", progress=False)  # the same config as trained["finished"]
-    first = (trained["finished"] / "metrics.csv").read_text()
+    train(make_config(episodes=300), tmp_path / "b", progress=False)  # the same config as trained["whole_300"]
+    first = (trained["whole_300"] / "metrics.csv").read_text()
     assert first == (tmp_path / "b" / "metrics.csv").read_text()
     assert "critic_loss" in first  # updates happened, so the comparison covers learning too
 
@@ -91,10 +88,10 @@ def test_killed_run_resumes_without_gap_or_duplicate(make_config, tmp_path, trai
 
 
 def test_resume_into_a_folder_of_another_config_is_refused(make_config, tmp_path, trained):
-    _copy(trained["finished"], tmp_path / "run")
+    _copy(trained["whole_300"], tmp_path / "run")
     before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
     with pytest.raises(UsageError, match="batch_size"):
-        train(make_config(batch_size=64), tmp_path / "run", progress=False)
+        train(make_config(episodes=300, batch_size=64), tmp_path / "run", progress=False)
     assert before == {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
 
 
@@ -122,8 +119,8 @@ def test_nan_loss_stops_with_agent_and_loss_named_and_keeps_checkpoint(make_conf
 
 def test_resume_of_a_checkpoint_made_for_other_observation_sizes_is_refused(make_config, tmp_path, trained):
     """A port whose layout changed since the checkpoint was written: refused by name, nothing touched."""
-    config = make_config(episodes=100)
-    _copy(trained["finished_100"], tmp_path / "run")
+    config = make_config(episodes=300)
+    _copy(trained["whole_300"], tmp_path / "run")
     meta_path = tmp_path / "run" / "meta.json"
     meta = json.loads(meta_path.read_text())
     assert meta["env"] == {"agents": ["speaker_0", "listener_0"], "observation_sizes": [3, 11], "action_sizes": [3, 5],
@@ -141,7 +138,7 @@ def _checkpoint_shapes(run_dir):
 
 
 def test_finished_run_checkpoint_holds_no_replay_rows(trained):
-    shapes = _checkpoint_shapes(trained["finished_100"])
+    shapes = _checkpoint_shapes(trained["whole_300"])
     assert not [name for name in shapes if name.startswith(("replay/", "trainer/buffer/"))]
     assert any(name.startswith("trainer/learner/") for name in shapes)  # networks and optimizer states
     assert any(name.startswith("trainer/rng/") for name in shapes)  # random streams
@@ -181,8 +178,8 @@ def test_checkpoint_of_the_layout_before_resumes_and_is_compacted_when_finished(
 def test_actors_load_from_finished_checkpoints_of_both_layouts(tmp_path, trained):
     from maddpg.restore import load_actor_weights
 
-    trainer = trained["finished_100_trainer"]
-    _copy(trained["finished_100"], tmp_path / "run")
+    trainer = trained["whole_300_trainer"]
+    _copy(trained["whole_300"], tmp_path / "run")
     expected = actor_weights(trainer.learner)
     _, loaded = load_actor_weights(tmp_path / "run")
     old_dir = tmp_path / "run" / "checkpoints"
