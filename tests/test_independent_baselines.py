@@ -235,12 +235,8 @@ print("RESULT " + json.dumps(out))
 """
 
 
-def test_every_env_of_a_run_is_built_in_its_dynamics():
-    completed = subprocess.run([sys.executable, "-c", ENV_DYNAMICS], cwd=REPO, capture_output=True, text=True,
-                               env=legacy_keras_environment(), timeout=300)
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")]
-    assert completed.returncode == 0 and lines, completed.stderr[-3000:]
-    outcome = json.loads(lines[0][len("RESULT "):])
+def test_every_env_of_a_run_is_built_in_its_dynamics(legacy_probes):
+    outcome = legacy_probes["dynamics"]
     for dynamics, expected_move in (("paper", [0.05, 0.0]), ("mpe2", [0.0, 0.0])):
         seen = outcome[dynamics]
         # the port, the 2 mpe2 training envs, the 2 evaluation envs
@@ -331,17 +327,26 @@ print("RESULT " + json.dumps(out))
 
 
 @pytest.fixture(scope="module")
-def wrapper_episode(tmp_path_factory):
+def legacy_probes(tmp_path_factory):
+    """WRAPPER_EPISODE then ENV_DYNAMICS, each in a namespace of its own, in one legacy-Keras subprocess (one
+    TensorFlow and tf-agents start for both): {"wrapper": its RESULT, "dynamics": its RESULT}."""
     def produce(_):
-        completed = subprocess.run([sys.executable, "-c", WRAPPER_EPISODE], cwd=REPO, capture_output=True,
-                                   text=True, env=legacy_keras_environment(), timeout=300)
-        lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")]
-        return {"error": completed.stderr[-3000:]} if completed.returncode or not lines else json.loads(
-            lines[0][len("RESULT "):])
+        script = f"exec({WRAPPER_EPISODE!r}, {{}})\nexec({ENV_DYNAMICS!r}, {{}})"
+        completed = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True,
+                                   env=legacy_keras_environment(), timeout=300)
+        lines = [line[len("RESULT "):] for line in completed.stdout.splitlines() if line.startswith("RESULT ")]
+        if completed.returncode or len(lines) != 2:
+            return {"error": completed.stderr[-3000:]}
+        return {"wrapper": json.loads(lines[0]), "dynamics": json.loads(lines[1])}
 
-    outcome, _ = _once_per_session(tmp_path_factory, "baselines_wrapper_episode", produce)
+    outcome, _ = _once_per_session(tmp_path_factory, "baselines_legacy_probes", produce)
     assert "error" not in outcome, outcome.get("error")
     return outcome
+
+
+@pytest.fixture
+def wrapper_episode(legacy_probes):
+    return legacy_probes["wrapper"]
 
 
 def test_wrapper_specs_are_per_agent(wrapper_episode):
