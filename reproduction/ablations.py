@@ -210,17 +210,12 @@ STUDIES: tuple[Study, ...] = (
           (("pairing", "inferred_policies"),),
           (value("latest100_step1", inference_samples=100, inference_steps=1, inference_learning_rate=0.0),
            value("latest1024_step1", inference_samples=1024, inference_steps=1, inference_learning_rate=0.0),
-           # the approximations' first layer dies at the actors' rate 0.01 (docs/extensions.md): a tenth of it
+           # why each value is here, and what it measured: docs/extensions.md
            value("latest100_lr0.001", inference_samples=100, inference_steps=1, inference_learning_rate=0.001),
-           # at 0.001 the listener's approximation lags its policy, which keeps learning all run: more steps
-           # per update (tracking) or more of the latest actions per step (less gradient noise)
            value("latest100_step5_lr0.001", inference_samples=100, inference_steps=5,
                  inference_learning_rate=0.001),
            value("latest1024_lr0.001", inference_samples=1024, inference_steps=1, inference_learning_rate=0.001),
-           # the soft vector j sent says more about its policy than its argmax does (Learner.approximation_loss);
-           # logged every 100 episodes, so that the first value is the KL of the first 25 updates (at 1000 it
-           # averages 250, by when a fast fit has already converged). The script's default since it measured
-           # best: its run is the committed paper run (results/policy_inference), moved there from this study.
+           # the script's default; its run is the committed paper run (results/policy_inference)
            value("relaxed_lr0.001", inference_samples=100, inference_steps=1, inference_learning_rate=0.001,
                  inference_likelihood="relaxed", log_every_episodes=100, committed_runs=True),
            value("relaxed_step5_lr0.001", inference_samples=100, inference_steps=5, inference_learning_rate=0.001,

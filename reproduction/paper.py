@@ -89,7 +89,7 @@ PAPER_SEEDS = {
     "policy_inference": 10, "cooperative_navigation": 3, "predator_prey": 3, "keep_away": 3, "policy_ensembles": 3,
 }
 EXPERIMENTS = tuple(PAPER_SEEDS)
-START_SECONDS = 15.0  # per run: TensorFlow import, graph tracing, evaluation start (measured on smoke runs)
+START_SECONDS = 15.0  # per run: TensorFlow import, graph tracing, evaluation start; used where nothing is measured
 TOKEN_PREFIX = ".paper_driver_"
 
 FLAGS = flags.FlagValues()  # the driver's own: the experiment scripts' flags of the same names stay apart

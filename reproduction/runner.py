@@ -110,7 +110,7 @@ def critic_kinds(scenario: str, teams: Mapping[str, str]) -> tuple[str, ...]:
 # --variant, --pairing, --dynamics) and its Experiment: not flags of their own. Every other field is a flag.
 SCRIPT_SET_FIELDS = ("experiment", "scenario", "algorithm", "critic_kinds", "seeds", "dynamics")
 # Where every experiment script departs from TrainConfig's defaults (before its own Experiment fields).
-SCRIPT_DEFAULTS = {"jit_compile": True}  # XLA: about 2x faster here; TrainConfig's False suits tests and tools
+SCRIPT_DEFAULTS = {"jit_compile": True}  # XLA: faster updates (docs/speed.md); TrainConfig's False suits tests
 
 _FLAG_DEFINERS = {"int": flags.DEFINE_integer, "float": flags.DEFINE_float, "bool": flags.DEFINE_boolean,
                   "str": flags.DEFINE_string}
