@@ -29,20 +29,7 @@ evaluation.csv: each seed's mean episode reward (the sum over agents) over --eva
 exploration noise, and a uniform random policy's on the same env resets, printed as mean [95% bootstrap CI]
 over seeds. No checkpoint is kept: an interrupted run starts over when run again; a finished one is refused.
 
-Each env step is ONE tf.function call for every agent's action, the envs' steps in Python, one small
-tf.function storing the transition, and once the buffer holds `warmup_transitions`, one `learner.update`
-every `update_every` transitions (the "plain loop" benchmarks/plain_vs_batched.py times the batched path
-against). The env needs a fixed agent set (every agent of `possible_agents` from reset until the episode
-ends for all at once: one actor and critic per agent) and Box observations (flattened); else ValueError.
-An episode ends when every agent is terminated or truncated, or after `config.episode_length` steps; a
-termination stops bootstrapping (y_i = r_i + gamma * c_i * Q'_i, c_i = 0 where agent i terminated), the
-flags c_i riding in the replay's reward rows (_ContinuationReplay, _ContinuationLearner).
-
-Population: the P = len(config.seeds) members each own an env, networks, replay, random stream and env
-seeds, and step in lockstep (one transition each per step: the replay's shared write pointer). A member
-whose episode ends resets at once, so member p draws what seed p alone would, even where episode lengths
-differ (multiwalker's walkers fall); the run ends when every member has config.episodes episodes, the
-faster ones playing (and training) on meanwhile, unlogged.
+How a step, an episode's end and the seed population work: ParallelEnvTrainer.
 """
 
 from __future__ import annotations
@@ -210,7 +197,23 @@ class StepResult:
 
 
 class ParallelEnvTrainer:
-    """MADDPG/DDPG learner, replay and P envs (one per seed), trained by a plain per-step loop."""
+    """MADDPG/DDPG learner, replay and P envs (one per seed), trained by a plain per-step loop.
+
+    Each env step is ONE tf.function call for every agent's action, the envs' steps in Python, one small
+    tf.function storing the transition, and once the buffer holds `warmup_transitions`, one `learner.update`
+    every `update_every` transitions (the "plain loop" benchmarks/plain_vs_batched.py times the batched path
+    against). The env needs a fixed agent set (every agent of `possible_agents` from reset until the episode
+    ends for all at once: one actor and critic per agent) and Box observations (flattened); else ValueError.
+    An episode ends when every agent is terminated or truncated, or after `config.episode_length` steps; a
+    termination stops bootstrapping (y_i = r_i + gamma * c_i * Q'_i, c_i = 0 where agent i terminated), the
+    flags c_i riding in the replay's reward rows (_ContinuationReplay, _ContinuationLearner).
+
+    Population: the P = len(config.seeds) members each own an env, networks, replay, random stream and env
+    seeds, and step in lockstep (one transition each per step: the replay's shared write pointer). A member
+    whose episode ends resets at once, so member p draws what seed p alone would, even where episode lengths
+    differ (multiwalker's walkers fall); the run ends when every member has config.episodes episodes, the
+    faster ones playing (and training) on meanwhile, unlogged.
+    """
 
     def __init__(self, make_env: Callable[[], object], config: TrainConfig, soft_vectors: bool = True):
         """Builds the envs (make_env() once per seed), the learner and the replay buffer.

@@ -35,21 +35,10 @@ before anything trains every planned folder is checked against the config.json a
 with another config, or one that is not a run folder, stops the command with one `error:` line and exit 2,
 as do an unknown name in --only and an --address nobody answers on).
 
-Cost estimates (--dry_run, and the time-left figure while running): seconds = rate x episodes x seeds x
-agents, plus a fixed start-up per run (START_SECONDS: TensorFlow import, tracing, the evaluation's start). The
-rate is calibrated on the committed runs under results/ (the sum of meta.json's sessions wall_seconds, or
-the baselines' train_seconds + eval_seconds, divided by that run's episodes x seeds x agents), taken from
-the closest committed run: same experiment, scenario and pairing; else same experiment and scenario; else
-same experiment; else the median of all. Training is about 90% of a run; evaluation is inside the rate only
-for the baselines. A cross-play evaluation's rate is per evaluated episode (4 combinations x eval_episodes x
-seeds), from the wall_seconds in a committed cross-play folder's meta.json, the ablation studies' included,
-matched the same way. The critical path for N machines is a greedy longest-first schedule of the runs on N x
-(CPUs per machine) slots, cross-play after its two runs: about total / slots, but never under the longest
-single run. A run that resumes counts only the share its latest checkpoint has not done (the plan line says
-how much is checkpointed); the plan's per-run seconds stay the whole run's. Where
-results/paper_time_measured.json (`python -m benchmarks.paper_time --measure`: a timed segment of every planned
-run on this machine, two runs side by side at one thread each as here, scaled to full length) holds a run of
-the same name, seeds and episodes, its measured seconds replace the calibrated ones; --dry_run says how many.
+Cost estimates (--dry_run, and the time left while running): a run's seconds come from
+results/paper_time_measured.json (`python -m benchmarks.paper_time --measure`) where it holds that run, else
+from a rate calibrated on the committed runs' records; the critical path is a longest-first schedule of the
+runs on the slots. How each is computed: docs/speed.md, "How --dry_run estimates a run".
 
 Exit codes: 0 every run done and the figures built, 1 a run failed (the others still run), 2 bad input.
 """
