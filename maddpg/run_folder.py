@@ -261,8 +261,11 @@ class RunFolder:
             RunFolderError: a line of metrics.csv is damaged.
         """
         self.path.mkdir(parents=True, exist_ok=True)
-        remedy = f"fix or delete that line, or remove {self.path} to train the run from the start"
-        return MetricsWriter(self.metrics_path, config, remedy)
+        return MetricsWriter(self.metrics_path, config, self._metrics_remedy)
+
+    @property
+    def _metrics_remedy(self) -> str:
+        return f"fix or delete that line, or remove {self.path} to train the run from the start"
 
     def evaluation(self) -> dict[int, dict[str, float]] | None:
         """{seed: {metric: value}} from evaluation.csv, or None when the run has none yet.
@@ -362,6 +365,13 @@ class RunFolder:
         if present < needed:
             raise RunFolderError(self.checkpoint_dir, f"the checkpoint {latest} is truncated ({present} bytes of "
                                                       f"data, its index needs at least {needed})", remedy)
+
+    def check_resumable(self) -> None:
+        """RunFolderError if what a resume reads first is damaged: a line of metrics.csv, or the latest checkpoint
+        (check_checkpoint). Writes nothing; a run that has not logged yet has nothing to check."""
+        if self.metrics_path.exists():
+            read_rows(self.metrics_path, self._metrics_remedy)
+        self.check_checkpoint()
 
     @contextlib.contextmanager
     def reading_checkpoint(self, latest: str):

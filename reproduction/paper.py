@@ -261,6 +261,7 @@ def check_run_dirs(plan: list[PlannedRun]) -> None:
                 finished = folder.finished
             run.state = "finished" if finished else "resume"
             if run.state == "resume" and run.kind == "maddpg":
+                folder.check_resumable()  # damage found here is one line and exit 2, not a failed Ray task
                 run.done_fraction = folder.checkpointed_episodes() / run.config.episodes
         elif folder.holds_something_else():
             raise UsageError(f"{run.run_dir} exists and is not a run folder; move it away or pass another --results_dir")

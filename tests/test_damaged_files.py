@@ -111,6 +111,23 @@ def test_the_paper_driver_refuses_the_same_folder_before_planning_anything(mid_r
     assert _snapshot(results_dir) == before
 
 
+def test_the_paper_driver_refuses_a_mid_run_folder_whose_resume_would_fail(copy_of, capsys):
+    """Before: the damage surfaced inside the run's Ray task, a failed run and exit 1."""
+    from reproduction import paper
+
+    results_dir, run_dir = copy_of
+    metrics = run_dir / "metrics.csv"
+    lines = metrics.read_text().splitlines(keepends=True)
+    metrics.write_text("".join(lines[:2] + ["garbage\n"] + lines[2:]))
+    before = _snapshot(results_dir)
+    capsys.readouterr()
+    code = paper.main(["paper", "--smoke", "--dry_run", "--only=cooperative_communication",
+                       f"--results_dir={results_dir}"])
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    _one_error(code, lines, str(metrics), "line 3", "fix or delete that line")
+    assert _snapshot(results_dir) == before
+
+
 def test_a_garbage_checkpoint_state_file(copy_of, capsys):
     """Before: TensorFlow's "Checkpoint ignored" warning, then a silent retrain from episode 0 that deleted the
     checkpoint."""
