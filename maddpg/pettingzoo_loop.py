@@ -609,14 +609,29 @@ def train_parallel_env(make_env: Callable[[], object], config: TrainConfig, *, p
 
 
 def load_env_module(module_name: str):
-    """The imported env module; ValueError when it does not import or has no parallel_env()."""
+    """The env module, imported; ValueError when it does not import or has no parallel_env().
+
+    MODULE may also name an attribute of an importable package that holds parallel_env (Gymnasium-Robotics'
+    `gymnasium_robotics.mamujoco_v1` is such an attribute, not a submodule).
+    """
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        raise ValueError(f"cannot import env module {module_name!r}: {error}") from None
+        package_name, _, attribute = module_name.rpartition(".")
+        module = _attribute_of(package_name, attribute) if package_name else None
+        if module is None:
+            raise ValueError(f"cannot import env module {module_name!r}: {error}") from None
     if not callable(getattr(module, "parallel_env", None)):
         raise ValueError(f"module {module_name!r} has no parallel_env() (expected a PettingZoo env module)")
     return module
+
+
+def _attribute_of(package_name: str, attribute: str):
+    """package.attribute, or None when the package does not import or lacks it."""
+    try:
+        return getattr(importlib.import_module(package_name), attribute, None)
+    except ImportError:
+        return None
 
 
 def parse_env_kwargs(text: str) -> dict:
@@ -758,7 +773,8 @@ def build_config(options, num_agents: int, overrides: Mapping | None = None,
     fields.update(overrides or {})
     return TrainConfig(experiment="pettingzoo", scenario=options.env, dynamics=options.dynamics,
                        algorithm=options.algorithm, critic_kinds=(options.algorithm,) * num_agents,
-                       seeds=tuple(range(options.seed, options.seed + seeds)), num_envs=1, jit_compile=False,
+                       seeds=tuple(range(options.seed, options.seed + seeds)), num_envs=1,
+                       jit_compile=getattr(options, "jit_compile", False),
                        **fields)
 
 
@@ -791,6 +807,8 @@ def _define_flags(flags) -> None:
                         "(default runs/, untracked, as the experiment scripts': results/ holds committed runs only)")
     flags.DEFINE_string("run_id", None, "run folder name (default: [<dynamics>_]<env module>_<algorithm>_<policy>_"
                         "<box|discrete>_s<first seed>[-<last seed>]_ep<episodes>, smoke_ prefixed with --smoke)")
+    flags.DEFINE_boolean("jit_compile", False, "XLA-compile the learner's update (faster per update on CPU, at a "
+                         "compile of seconds to a minute at the start)")
     flags.DEFINE_boolean("progress", True, "show a progress bar")
     flags.DEFINE_boolean("verbose", False, "keep TensorFlow's start-up and C++ logging (silenced by default)")
     defaults = TrainConfig()

@@ -350,3 +350,20 @@ def test_cli_impossible_values_are_value_errors(field, value, message):
     setattr(options, field, value)
     with pytest.raises(ValueError, match=message):
         build_config(options, num_agents=2)
+
+
+def test_an_env_module_may_be_an_attribute_of_a_package(tmp_path, monkeypatch):
+    """Gymnasium-Robotics' MaMuJoCo is `gymnasium_robotics.mamujoco_v1`, an attribute, not a submodule."""
+    from maddpg.pettingzoo_loop import load_env_module
+
+    package = tmp_path / "fake_envs"
+    package.mkdir()
+    (package / "__init__.py").write_text("import types\n"
+                                         "suite_v1 = types.SimpleNamespace(parallel_env=lambda **kwargs: kwargs)\n"
+                                         "not_an_env = 3\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert load_env_module("fake_envs.suite_v1").parallel_env(a=1) == {"a": 1}
+    with pytest.raises(ValueError, match="has no parallel_env"):
+        load_env_module("fake_envs.not_an_env")
+    with pytest.raises(ValueError, match="cannot import env module 'fake_envs.missing_v1'"):
+        load_env_module("fake_envs.missing_v1")
