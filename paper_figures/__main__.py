@@ -10,6 +10,8 @@ line per paper table) and the results page's full account (docs/results.md: the 
 what we measured about each miss, the figures). Those names hold the runs on the
 paper dynamics; runs on mpe2 dynamics go to the same names with _mpe2 added (table1_mpe2.csv,
 fig4_cc_reward_curves_mpe2.png), written only where mpe2 runs exist. The two dynamics are never pooled.
+Committed plain-loop runs beyond the paper (results/pettingzoo/) get pettingzoo_runs.md and .csv and a
+learning-curve figure each (paper_figures/pettingzoo_runs.py).
 Prints one line per file written and one per figure skipped, naming the command whose runs would produce it.
 Runs in smoke_* folders are left out unless --include_smoke. Any subset of runs works; missing cells read
 "not run".
@@ -115,6 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     full, short = (None, None) if comparison is None else comparison[1:]
     if comparison is not None:
         print(f"wrote {_shown(comparison[0])} and policy_comparison.csv")
+    from paper_figures import pettingzoo_runs
+
+    beyond = pettingzoo_runs.write(results_dir, out_dir)  # None until a plain-loop run is committed
+    if beyond is not None:
+        print(f"wrote {_shown(beyond)}, pettingzoo_runs.csv and its figures")
     if pages:
         readme_path, page_path = pages
         sections = {page_path: readme.results_page_section(tables, figures, results, claims, out_dir / "tables.md",
