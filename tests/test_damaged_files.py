@@ -81,6 +81,21 @@ def _finish_by_hand(run_dir: Path, config) -> None:
                                       "value": 0.5} for seed in config.seeds])
 
 
+def _paper_dry_run(results_dir: Path, capsys) -> tuple[int, list[str]]:
+    """The paper driver's --dry_run of the smoke CC runs over results_dir: (exit code, non-empty stderr lines)."""
+    from reproduction import paper
+
+    capsys.readouterr()
+    code = paper.main(["paper", "--smoke", "--dry_run", "--only=cooperative_communication",
+                       f"--results_dir={results_dir}"])
+    return code, [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+
+
+def _insert_line(path: Path, index: int, text: str) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:index] + [text] + lines[index:]))
+
+
 def test_a_garbage_line_in_a_finished_runs_evaluation_csv(mid_run, copy_of, capsys):
     """Before: exit 0, and the table listed the algorithm as "not run"."""
     config, _ = mid_run
@@ -95,36 +110,13 @@ def test_a_garbage_line_in_a_finished_runs_evaluation_csv(mid_run, copy_of, caps
 
 
 def test_the_paper_driver_refuses_the_same_folder_before_planning_anything(mid_run, copy_of, capsys):
-    from reproduction import paper
-
     config, _ = mid_run
     results_dir, run_dir = copy_of
     _finish_by_hand(run_dir, config)
     evaluation = run_dir / "evaluation.csv"
     evaluation.write_text(evaluation.read_text().replace("0.5", "half", 1))
     before = _snapshot(results_dir)
-    capsys.readouterr()
-    code = paper.main(["paper", "--smoke", "--dry_run", "--only=cooperative_communication",
-                       f"--results_dir={results_dir}"])
-    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
-    _one_error(code, lines, str(evaluation), "line 2", "value 'half' is not a number")
-    assert _snapshot(results_dir) == before
-
-
-def test_the_paper_driver_refuses_a_mid_run_folder_whose_resume_would_fail(copy_of, capsys):
-    """Before: the damage surfaced inside the run's Ray task, a failed run and exit 1."""
-    from reproduction import paper
-
-    results_dir, run_dir = copy_of
-    metrics = run_dir / "metrics.csv"
-    lines = metrics.read_text().splitlines(keepends=True)
-    metrics.write_text("".join(lines[:2] + ["garbage\n"] + lines[2:]))
-    before = _snapshot(results_dir)
-    capsys.readouterr()
-    code = paper.main(["paper", "--smoke", "--dry_run", "--only=cooperative_communication",
-                       f"--results_dir={results_dir}"])
-    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
-    _one_error(code, lines, str(metrics), "line 3", "fix or delete that line")
+    _one_error(*_paper_dry_run(results_dir, capsys), str(evaluation), "line 2", "value 'half' is not a number")
     assert _snapshot(results_dir) == before
 
 
@@ -150,14 +142,16 @@ def test_invalid_meta_json(copy_of, capsys):
     assert _snapshot(results_dir) == before
 
 
-def test_a_garbage_line_in_a_mid_run_metrics_csv(copy_of, capsys):
-    """Before: an IndexError traceback from the resume's truncation (keep_rows)."""
+@pytest.mark.parametrize("entry", ["script", "paper_driver"])
+def test_a_garbage_line_in_a_mid_run_metrics_csv(copy_of, capsys, entry):
+    """Before: an IndexError traceback from the script's resume (keep_rows); the paper driver met the damage
+    inside the run's Ray task (a failed run, exit 1)."""
     results_dir, run_dir = copy_of
     metrics = run_dir / "metrics.csv"
-    lines = metrics.read_text().splitlines(keepends=True)
-    metrics.write_text("".join(lines[:3] + ["\x00garbage\r\n"] + lines[3:]))
+    _insert_line(metrics, 3, "\x00garbage\r\n")
     before = _snapshot(results_dir)
-    _one_error(*_script(results_dir, capsys), str(metrics), "line 4", "fix or delete that line")
+    outcome = _script(results_dir, capsys) if entry == "script" else _paper_dry_run(results_dir, capsys)
+    _one_error(*outcome, str(metrics), "line 4", "fix or delete that line")
     assert _snapshot(results_dir) == before
 
 
