@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from maddpg.run_folder import RunFolder
 from maddpg.stats import format_cell, mean_and_ci, probability_of_improvement
 from paper_figures.runs import read_rows
 
@@ -33,15 +34,15 @@ def finished_runs(results_dir: Path) -> list[Path]:
 
 def run_row(run_dir: Path) -> dict:
     """One run's row: what ran, and the trained and random returns per seed, summarised over seeds."""
-    config = json.loads((run_dir / "config.json").read_text())
-    meta = json.loads((run_dir / "meta.json").read_text())
-    evaluation = read_rows(run_dir / "evaluation.csv")
+    folder = RunFolder(run_dir)  # reads and validates config.json and meta.json
+    config, meta = folder.config_json(), folder.meta
+    evaluation = read_rows(folder.evaluation_path)
     team = evaluation[evaluation["role"] == TEAM]
     trained = team[team["metric"] == TRAINED].sort_values("seed")["value"].to_numpy()
     random = team[team["metric"] == RANDOM].sort_values("seed")["value"].to_numpy()
     p_better, p_low, p_high = probability_of_improvement(trained, random)
     return {"run": run_dir.name, "env": meta.get("env_module", config.get("scenario")),
-            "env_kwargs": json.dumps(meta.get("env_kwargs", {}), sort_keys=True), "policy": config.get("policy"),
+            "env_kwargs": meta.get("env_kwargs", {}), "policy": config.get("policy"),
             "algorithm": config.get("algorithm"), "seeds": len(trained), "episodes": config.get("episodes"),
             "episode_length": config.get("episode_length"),
             "trained": mean_and_ci(trained), "random": mean_and_ci(random),
@@ -50,7 +51,7 @@ def run_row(run_dir: Path) -> dict:
 
 def learning_curve(run_dir: Path) -> pd.DataFrame:
     """The team's exploring episode return per logged episode and seed: columns seed, episode, value."""
-    rows = read_rows(run_dir / "metrics.csv")
+    rows = read_rows(RunFolder(run_dir).metrics_path)
     team = rows[(rows["role"] == TEAM) & (rows["metric"] == TRAINED)]
     return team[["seed", "episode", "value"]].reset_index(drop=True)
 
@@ -76,14 +77,17 @@ def plot_run(row: dict, curve: pd.DataFrame, figures_dir: Path) -> Path:
     axis.axhspan(random_low, random_high, color="grey", alpha=0.15)
     axis.set_xlabel("episode")
     axis.set_ylabel("episode return (sum over agents)")
-    kwargs = json.loads(row["env_kwargs"])
-    axis.set_title(f"{row['env']} {' '.join(str(value) for value in kwargs.values())}")
+    axis.set_title(f"{row['env']} {' '.join(str(value) for value in row['env_kwargs'].values())}")
     axis.legend(loc="lower right", fontsize="small")
     figures_dir.mkdir(parents=True, exist_ok=True)
     path = figures_dir / f"pettingzoo_{row['run']}.png"
     figure.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(figure)
     return path
+
+
+def _kwargs_text(row: dict) -> str:
+    return json.dumps(row["env_kwargs"], sort_keys=True)
 
 
 def markdown(rows: list[dict], figures: list[Path], out_dir: Path) -> str:
@@ -97,7 +101,7 @@ def markdown(rows: list[dict], figures: list[Path], out_dir: Path) -> str:
              "P(trained > random) |", "|---|---|---|---|---|---|---|"]
     for row in rows:
         trained, random = format_cell(*row["trained"], digits=1), format_cell(*row["random"], digits=1)
-        lines.append(f"| {row['run']} | `{row['env']}` `{row['env_kwargs']}` | {row['policy']} | {row['seeds']} x "
+        lines.append(f"| {row['run']} | `{row['env']}` `{_kwargs_text(row)}` | {row['policy']} | {row['seeds']} x "
                      f"{row['episodes']} ({row['episode_length']}) | {trained} | {random} | "
                      f"{row['p_better']:.2f} [{row['p_low']:.2f}, {row['p_high']:.2f}] |")
     lines.append("")
@@ -114,6 +118,7 @@ def write(results_dir: Path, out_dir: Path) -> Path | None:
     rows = [run_row(run_dir) for run_dir in runs]
     figures = [plot_run(row, learning_curve(run_dir), out_dir / "figures") for row, run_dir in zip(rows, runs)]
     table = pd.DataFrame([{**{key: value for key, value in row.items() if key not in ("trained", "random")},
+                           "env_kwargs": _kwargs_text(row),
                            "trained_mean": row["trained"][0], "trained_low": row["trained"][1],
                            "trained_high": row["trained"][2], "random_mean": row["random"][0],
                            "random_low": row["random"][1], "random_high": row["random"][2]} for row in rows])
