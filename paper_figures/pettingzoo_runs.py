@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from maddpg.run_folder import RunFolder
+from maddpg.results import CONFIG_FILE, EVALUATION_FILE, META_FILE, METRICS_FILE
 from maddpg.stats import format_cell, mean_and_ci, probability_of_improvement
 from paper_figures.runs import read_rows
 
@@ -29,14 +29,14 @@ TRAINED, RANDOM = "mean_episode_reward", "random_mean_episode_reward"
 def finished_runs(results_dir: Path) -> list[Path]:
     """Run folders under results_dir/pettingzoo with an evaluation.csv, smoke runs left out, sorted by name."""
     root = results_dir / PETTINGZOO_RESULTS
-    return sorted(path.parent for path in root.glob("*/evaluation.csv") if not path.parent.name.startswith("smoke_"))
+    return sorted(path.parent for path in root.glob(f"*/{EVALUATION_FILE}") if not path.parent.name.startswith("smoke_"))
 
 
 def run_row(run_dir: Path) -> dict:
     """One run's row: what ran, and the trained and random returns per seed, summarised over seeds."""
-    folder = RunFolder(run_dir)  # reads and validates config.json and meta.json
-    config, meta = folder.config_json(), folder.meta
-    evaluation = read_rows(folder.evaluation_path)
+    config = json.loads((run_dir / CONFIG_FILE).read_text())
+    meta = json.loads((run_dir / META_FILE).read_text())
+    evaluation = read_rows(run_dir / EVALUATION_FILE)
     team = evaluation[evaluation["role"] == TEAM]
     trained = team[team["metric"] == TRAINED].sort_values("seed")["value"].to_numpy()
     random = team[team["metric"] == RANDOM].sort_values("seed")["value"].to_numpy()
@@ -51,7 +51,7 @@ def run_row(run_dir: Path) -> dict:
 
 def learning_curve(run_dir: Path) -> pd.DataFrame:
     """The team's exploring episode return per logged episode and seed: columns seed, episode, value."""
-    rows = read_rows(RunFolder(run_dir).metrics_path)
+    rows = read_rows(run_dir / METRICS_FILE)
     team = rows[(rows["role"] == TEAM) & (rows["metric"] == TRAINED)]
     return team[["seed", "episode", "value"]].reset_index(drop=True)
 
